@@ -1,0 +1,76 @@
+/**
+ * The usagelab command line: thin — parse flags, call the library, print through output.ts. `main` returns the
+ * exit code instead of exiting, so tests can run commands in-process.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, type ExitCode } from '../core/exit-codes.js';
+import { toolVersion } from '../core/tool-version.js';
+import { processIo, reportError, type Io } from './output.js';
+import { initCommand } from './commands/init-command.js';
+import { importCommand, type ImportFlags } from './commands/import-command.js';
+import { sqlCommand } from './commands/sql-command.js';
+import { checkCommand } from './commands/check-command.js';
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  let json = argv.includes('--json');
+  const program = new Command('usagelab')
+    .description('Your product usage data back: import vendor exports, analyse them with saved queries, report monthly.')
+    .version(toolVersion())
+    .option('-w, --workspace <dir>', 'workspace folder (default: the nearest folder with usagelab.yaml; or USAGELAB_WORKSPACE)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .showHelpAfterError();
+
+  const global = (): { workspace?: string } => program.opts<{ workspace?: string }>();
+
+  program
+    .command('init')
+    .description('create a workspace (never overwrites existing files)')
+    .argument('[dir]', 'folder to create it in', '.')
+    .option('--json', 'print JSON')
+    .action((dir: string, opts: { json?: boolean }) => {
+      code = initCommand(io, dir, opts.json === true);
+    });
+
+  program
+    .command('import')
+    .description('import export files of FullStory, Amplitude, Mixpanel, Heap, PostHog, GA4 or any event log')
+    .argument('<files...>', 'files or folders (Heap Connect syncs) to import')
+    .option('--source <source>', 'force the source instead of detecting it (fullstory, amplitude, mixpanel, heap, posthog, ga4, generic)')
+    .option('--map <pairs>', 'column mapping for generic files: user_id=COL,event_name=COL,occurred_at=COL,...')
+    .option('--strict', 'import nothing from a file that has any unreadable record')
+    .option('--json', 'print the result as JSON')
+    .action(async (files: string[], opts: ImportFlags) => {
+      json = opts.json === true;
+      code = await importCommand(io, files, { ...global(), ...opts });
+    });
+
+  program
+    .command('sql')
+    .description('run SQL (a query or a .sql file) on the warehouse')
+    .argument('<query>', 'SQL text or a path to a .sql file')
+    .option('--json', 'print JSON')
+    .action(async (query: string, opts: { json?: boolean }) => {
+      code = await sqlCommand(io, query, { ...global(), ...opts });
+    });
+
+  program
+    .command('check')
+    .description('validate the config and the warehouse; show what is loaded')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      code = await checkCommand(io, { ...global(), ...opts });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    return reportError(io, err, json);
+  }
+}

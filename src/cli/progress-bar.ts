@@ -1,0 +1,50 @@
+/** A progress bar on stderr for long imports (rows, bytes, rate, ETA); silent when not on a terminal. */
+import cliProgress from 'cli-progress';
+import type { ImportProgress } from '../warehouse/duckdb/duckdb-import.js';
+import type { Io } from './output.js';
+
+function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function importProgressBar(io: Io): { update: (p: ImportProgress) => void; stop: () => void } {
+  if (!io.isTTY) return { update: () => undefined, stop: () => undefined };
+  const started = Date.now();
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '{phase} [{bar}] {percentage}% | {done}/{total} | {rows} rows | {rate}/s | ETA {eta_formatted} | {file}',
+      hideCursor: true,
+      stream: process.stderr,
+      etaBuffer: 20,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let startedBar = false;
+  return {
+    update(p) {
+      const total = Math.max(1, Math.round(p.bytesTotal));
+      const payload = {
+        phase: p.phase.padEnd(10),
+        done: bytes(p.bytesDone),
+        total: bytes(p.bytesTotal),
+        rows: p.rowsRead.toLocaleString('en-US'),
+        rate: bytes(p.bytesDone / Math.max(0.001, (Date.now() - started) / 1000)),
+        file: p.file === undefined ? '' : p.file.split('/').pop(),
+      };
+      if (!startedBar) {
+        bar.start(total, 0, payload);
+        startedBar = true;
+      }
+      bar.update(Math.min(total, Math.round(p.bytesDone)), payload);
+    },
+    stop() {
+      if (startedBar) bar.stop();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/** Every source's file reader, by id. Detection asks each one; the most confident wins. */
+import type { SourceId } from '../events/canonical-event.js';
+import type { SourceReader } from './source-reader.js';
+import { genericReader } from './generic/generic-reader.js';
+
+export const READERS = {
+  generic: genericReader,
+} satisfies Partial<Record<SourceId, SourceReader>>;
+
+export function readerFor(id: string): SourceReader | undefined {
+  return (READERS as Record<string, SourceReader>)[id];
+}
+
+export function allReaders(): SourceReader[] {
+  return Object.values(READERS);
+}

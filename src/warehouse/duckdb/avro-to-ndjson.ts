@@ -1,0 +1,81 @@
+/**
+ * Converts Avro object-container files (Heap Connect writes them, snappy-compressed) to NDJSON that DuckDB then
+ * parses. Longs become exact decimal strings (ids beyond 2^53 must stay exact), bytes become base64.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import avro from 'avsc';
+import snappy from 'snappyjs';
+import { inflateRawSync } from 'node:zlib';
+import { UsageLabError } from '../../core/errors.js';
+
+const exactLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (v: unknown) => BigInt(v as string),
+  toJSON: (n: bigint) => n.toString(),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+const codecs = {
+  null: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, buf),
+  deflate: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => {
+    try {
+      cb(null, inflateRawSync(buf));
+    } catch (e) {
+      cb(e as Error);
+    }
+  },
+  // Avro's snappy codec appends a 4-byte big-endian CRC32 of the uncompressed block.
+  snappy: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => {
+    try {
+      cb(null, Buffer.from(snappy.uncompress(buf.subarray(0, buf.length - 4))));
+    } catch (e) {
+      cb(e as Error);
+    }
+  },
+};
+
+function toJsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(toJsonSafe);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toJsonSafe(v);
+    return out;
+  }
+  return value;
+}
+
+/** Appends every record of each Avro file to `outPath` as one JSON line; returns the record count. */
+export async function avroFilesToNdjson(paths: readonly string[], outPath: string): Promise<number> {
+  const out = createWriteStream(outPath);
+  let count = 0;
+  try {
+    for (const path of paths) {
+      const decoder = avro.createFileDecoder(path, { codecs, parseHook: undefined, typeHook: (schema: unknown) => (schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long') ? exactLong : undefined) } as never);
+      try {
+        for await (const record of decoder as AsyncIterable<unknown>) {
+          if (!out.write(JSON.stringify(toJsonSafe(record)) + '\n')) await once(out, 'drain');
+          count++;
+        }
+      } catch (err) {
+        throw new UsageLabError('import_file_corrupt', `${path}: not a readable Avro file (${(err as Error).message})`, {
+          place: { file: path },
+          hint: 'the file is truncated or corrupt; re-sync it from Heap Connect',
+          cause: err,
+        });
+      }
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
+  return count;
+}

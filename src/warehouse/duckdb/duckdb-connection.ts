@@ -1,0 +1,123 @@
+/**
+ * One place that opens DuckDB and pins the settings every result depends on: the session time zone is UTC
+ * (so naive timestamps are read as UTC whatever TZ the process runs under), memory and threads are bounded,
+ * and spilling goes to a temp folder inside the workspace state.
+ */
+import { DuckDBInstance, DuckDBPendingResultState, DuckDBTimestampTZValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UsageLabError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
+
+// The driver renders TIMESTAMPTZ with the process's local offset; results must not depend on TZ, so: UTC.
+DuckDBTimestampTZValue.timezoneOffsetInMinutes = 0;
+
+export interface DuckdbOpenOptions {
+  /** File path, or ":memory:". */
+  path: string;
+  memoryLimit?: string;
+  threads?: number;
+  tempDirectory?: string;
+}
+
+export type Row = Record<string, unknown>;
+
+export class DuckdbSession {
+  private constructor(
+    readonly instance: DuckDBInstance,
+    readonly connection: DuckDBConnection,
+    readonly path: string,
+  ) {}
+
+  static async open(options: DuckdbOpenOptions): Promise<DuckdbSession> {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const settings: Record<string, string> = {};
+    if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
+    if (options.threads !== undefined) settings.threads = String(options.threads);
+    if (options.tempDirectory !== undefined) {
+      mkdirSync(options.tempDirectory, { recursive: true });
+      settings.temp_directory = options.tempDirectory;
+    }
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path, settings);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (/lock/i.test(message)) {
+        throw new UsageLabError('warehouse_locked', `the warehouse ${options.path} is in use by another usagelab process`, {
+          hint: 'wait for the other command to finish (only one process may write the embedded warehouse at a time)',
+          exitCode: EXIT.unavailable,
+          cause: err,
+        });
+      }
+      throw new UsageLabError('warehouse_open_failed', `cannot open the warehouse ${options.path}: ${message}`, {
+        hint: 'check that the file is a DuckDB database written by a compatible usagelab version',
+        exitCode: EXIT.internal,
+        cause: err,
+      });
+    }
+    const connection = await instance.connect();
+    const session = new DuckdbSession(instance, connection, options.path);
+    // ICU is built in; the connection-level setting guards against an instance-level default changing.
+    await session.run("SET TimeZone = 'UTC'");
+    return session;
+  }
+
+  async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+    try {
+      await this.connection.run(sql, params);
+    } catch (err) {
+      throw wrapDriverError(err, sql);
+    }
+  }
+
+  /** Runs a query and returns JSON-compatible row objects (BIGINT/HUGEINT as strings, timestamps ISO). */
+  async all<T = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
+    try {
+      const reader = await this.connection.runAndReadAll(sql, params);
+      return reader.getRowObjectsJson() as T[];
+    } catch (err) {
+      throw wrapDriverError(err, sql);
+    }
+  }
+
+  /** Runs a long statement while reporting DuckDB's own progress (0..100) every ~100 ms. */
+  async runWithProgress(sql: string, onProgress: (percentage: number) => void): Promise<void> {
+    try {
+      const pending = await this.connection.start(sql);
+      let last = 0;
+      for (;;) {
+        const state = pending.runTask();
+        if (state === DuckDBPendingResultState.RESULT_READY) break;
+        const now = Date.now();
+        if (now - last > 100) {
+          last = now;
+          const p = this.connection.progress.percentage;
+          if (p >= 0) onProgress(p);
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      await pending.getResult();
+    } catch (err) {
+      throw wrapDriverError(err, sql);
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Keeps the SQL with the driver's message, so a failing generated statement can be reported and debugged. */
+export function wrapDriverError(err: unknown, sql: string): Error {
+  if (err instanceof UsageLabError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const e = new UsageLabError('warehouse_query_failed', message, {
+    exitCode: EXIT.internal,
+    cause: err,
+    hint: 'this is likely a bug in usagelab; please report it with the command you ran',
+  });
+  (e as UsageLabError & { sql?: string }).sql = sql;
+  return e;
+}

@@ -1,0 +1,438 @@
+/**
+ * The import pipeline: probe → choose reader → stage (parse + normalise in DuckDB) → validate → dedup →
+ * resolve identities → insert → sessions, all inside one transaction, so a crash or an error leaves the warehouse
+ * exactly as it was and re-running the same command adds nothing (docs/events.md "Import").
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { UsageLabConfig } from '../../core/config-schema.js';
+import { UsageLabError } from '../../core/errors.js';
+import { toolVersion } from '../../core/tool-version.js';
+import { STAGED_COLUMNS } from '../../events/canonical-event.js';
+import { resolveIdentities, type IdentityLink } from '../../events/identity-resolution.js';
+import type { FileProbe, Detection, SourceReader } from '../../sources/source-reader.js';
+import { probeFile } from '../../sources/file-probe.js';
+import { chooseReader } from '../../sources/detect-source.js';
+import type { DuckdbSession } from './duckdb-connection.js';
+import { DuckdbStageContext, sqlLiteral } from './duckdb-stage-context.js';
+import { pathCleaningMacro } from './path-cleaning-sql.js';
+import { fileFingerprint } from './file-fingerprint.js';
+
+export interface ImportOptions {
+  readonly files: readonly string[];
+  /** Force a source instead of detecting it. */
+  readonly source?: string;
+  readonly columnMap?: Readonly<Record<string, string>>;
+  /** A file with any unreadable record contributes nothing (instead of quarantining those records). */
+  readonly strict?: boolean;
+  readonly onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  readonly phase: 'reading' | 'loading' | 'identities' | 'sessions' | 'done';
+  readonly file?: string;
+  readonly fileIndex: number;
+  readonly fileCount: number;
+  /** Bytes of the input files fully read so far, plus the running share of the current one. */
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly rowsRead: number;
+}
+
+export interface QuarantinedRecord {
+  readonly file: string;
+  readonly line: number | null;
+  readonly reason: string;
+}
+
+export interface FileImportResult {
+  readonly path: string;
+  readonly source: string;
+  readonly layout: string;
+  readonly read: number;
+  readonly imported: number;
+  readonly duplicates: number;
+  readonly rejected: number;
+  /** Why the file is partial (e.g. Mixpanel "terminated early"), if it is. */
+  readonly partial: string | null;
+  /** Set when --strict refused the file: nothing from it was written. */
+  readonly skipped: string | null;
+}
+
+export interface ImportResult {
+  readonly importId: number;
+  readonly files: readonly FileImportResult[];
+  readonly read: number;
+  readonly imported: number;
+  readonly duplicates: number;
+  readonly rejected: number;
+  /** True when any record was rejected, any file was skipped, or any body was partial: exit code 5. */
+  readonly partial: boolean;
+  /** The first quarantined records (all of them are in the quarantine table). */
+  readonly quarantineSample: readonly QuarantinedRecord[];
+  readonly identityConflicts: number;
+  readonly persons: number;
+  readonly sessions: number;
+  readonly durationMs: number;
+}
+
+interface PlannedFile {
+  readonly probe: FileProbe;
+  readonly reader: SourceReader;
+  readonly detection: Detection;
+  readonly fingerprint: string;
+}
+
+interface StagedGood {
+  readonly plan: PlannedFile;
+  readonly table: string;
+  readonly links: string | undefined;
+  readonly read: number;
+  readonly good: number;
+  readonly rejected: number;
+  readonly partial: string | null;
+  readonly skipped: string | null;
+}
+
+const SAMPLE_LIMIT = 20;
+
+function directoryFingerprint(probe: FileProbe): string {
+  const hash = createHash('sha256');
+  for (const rel of probe.directoryFiles) hash.update(`${rel}:${statSync(join(probe.path, rel)).size};`);
+  return hash.digest('hex');
+}
+
+function sizeOf(probe: FileProbe): number {
+  return probe.isDirectory ? probe.directoryFiles.reduce((n, rel) => n + statSync(join(probe.path, rel)).size, 0) : probe.sizeBytes;
+}
+
+async function count(session: DuckdbSession, sql: string): Promise<number> {
+  const rows = await session.all<{ n: string | number | null }>(sql);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Probes every input and picks its reader before anything is written: a bad file fails the whole command. */
+async function planFiles(session: DuckdbSession, options: ImportOptions): Promise<PlannedFile[]> {
+  const plans: PlannedFile[] = [];
+  for (const path of options.files) {
+    const probe = await probeFile(path, {
+      parquetColumns: async (p) =>
+        (await session.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlLiteral(p)})`)).map((r) => r.column_name),
+    });
+    const { reader, detection } = chooseReader(probe, options.source);
+    plans.push({ probe, reader, detection, fingerprint: probe.isDirectory ? directoryFingerprint(probe) : fileFingerprint(path) });
+  }
+  return plans;
+}
+
+/**
+ * Stages one file and reduces it to the rows to insert: validated, with event_id and page_path, deduplicated
+ * within the file, rage clicks derived when the source has no flag of its own.
+ */
+async function stageOne(
+  session: DuckdbSession,
+  ctx: DuckdbStageContext,
+  plan: PlannedFile,
+  importId: number,
+  config: UsageLabConfig,
+  strict: boolean,
+): Promise<StagedGood> {
+  const partialBefore = ctx.partial.length;
+  const csvBefore = ctx.csvRelations.length;
+  const staged = await plan.reader.stage(plan.probe, plan.detection, ctx);
+  const file = plan.probe.path;
+  const v = ctx.tempName('validated');
+  const cols = STAGED_COLUMNS.map((c) => c.name);
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${v} AS
+    SELECT ${cols.join(', ')}, _line,
+      coalesce(_reject,
+        CASE WHEN occurred_at IS NULL THEN 'occurred_at: missing or unreadable'
+             WHEN event_name IS NULL OR event_name = '' THEN 'event_name: missing'
+             WHEN source_event_id IS NULL OR source_event_id = '' THEN 'source_event_id: missing (no dedup key)'
+             WHEN event_kind NOT IN ('page_view','screen_view','click','input','submit','error','identify','custom') THEN 'event_kind: not a known kind'
+        END) AS _reject
+    FROM ${staged.relation}`);
+  const read = await count(session, `SELECT count(*) AS n FROM ${v}`);
+  const csvRejects = await ctx.csvRejectsSince(csvBefore);
+  const rejectedRows = await count(session, `SELECT count(*) AS n FROM ${v} WHERE _reject IS NOT NULL`);
+  const rejected = rejectedRows + csvRejects.length;
+  const partial = ctx.partial.slice(partialBefore).join('; ') || null;
+
+  if (strict && rejected > 0) {
+    return { plan, table: v, links: undefined, read: read + csvRejects.length, good: 0, rejected, partial, skipped: `--strict: ${rejected} unreadable record(s); nothing from this file was imported` };
+  }
+
+  await session.run(`INSERT INTO _import_quarantine SELECT ${importId}, ${sqlLiteral(file)}, _line, _reject FROM ${v} WHERE _reject IS NOT NULL`);
+  for (const r of csvRejects) {
+    await session.run(`INSERT INTO _import_quarantine VALUES (${importId}, ${sqlLiteral(file)}, ${r.line}, ${sqlLiteral(r.reason)})`);
+  }
+
+  const g = ctx.tempName('good');
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${g} AS
+    SELECT md5(source || chr(31) || source_event_id)::UUID AS event_id, *
+    FROM ${v} WHERE _reject IS NULL
+    QUALIFY row_number() OVER (PARTITION BY md5(source || chr(31) || source_event_id) ORDER BY _line) = 1`);
+  const good = await count(session, `SELECT count(*) AS n FROM ${v} WHERE _reject IS NULL`);
+  await session.run(`DROP TABLE IF EXISTS ${v}`);
+
+  if (!staged.nativeRageClicks) await deriveRageClicks(session, g, config);
+  return { plan, table: g, links: staged.links, read: read + csvRejects.length, good, rejected, partial, skipped: null };
+}
+
+/**
+ * A click is a rage click when it is one of N clicks on the same element, by the same device on the same page,
+ * within T ms (usagelab.yaml rage_clicks). Only for sources without their own rage flag.
+ */
+async function deriveRageClicks(session: DuckdbSession, table: string, config: UsageLabConfig): Promise<void> {
+  const n = config.rage_clicks.min_clicks;
+  const ms = config.rage_clicks.within_ms;
+  await session.run(`UPDATE ${table} SET rage_click = true WHERE event_id IN (
+    SELECT event_id FROM (
+      SELECT event_id, max(starts::INTEGER) OVER (PARTITION BY k ORDER BY occurred_at, _line ROWS BETWEEN ${n - 1} PRECEDING AND CURRENT ROW) AS in_series
+      FROM (
+        SELECT event_id, occurred_at, _line, k,
+          coalesce(lead(occurred_at, ${n - 1}) OVER (PARTITION BY k ORDER BY occurred_at, _line) - occurred_at <= INTERVAL ${ms} MILLISECOND, false) AS starts
+        FROM (
+          SELECT event_id, occurred_at, _line,
+            coalesce(anonymous_id, user_id) || chr(31) || coalesce(page_url, '') || chr(31) || coalesce(element_selector, element_text) AS k
+          FROM ${table}
+          WHERE event_kind = 'click' AND coalesce(element_selector, element_text) IS NOT NULL AND coalesce(anonymous_id, user_id) IS NOT NULL
+        )
+      )
+    ) WHERE in_series = 1
+  )`);
+}
+
+interface LinkRow {
+  source: string;
+  anonymous_id: string;
+  user_id: string | null;
+  other_anonymous_id: string | null;
+  linked_us: string | null;
+}
+
+/** Adds the import's identity links, re-resolves persons, and rewrites identity_map; returns changed keys. */
+async function resolvePersons(session: DuckdbSession, staged: readonly StagedGood[]): Promise<{ conflicts: number }> {
+  for (const s of staged) {
+    if (s.skipped !== null) continue;
+    await session.run(`INSERT INTO identity_links
+      SELECT source, anonymous_id, user_id, NULL, min(occurred_at) FROM ${s.table}
+      WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL GROUP BY ALL`);
+    if (s.links !== undefined) {
+      await session.run(`INSERT INTO identity_links
+        SELECT ${sqlLiteral(s.plan.reader.id)}, anonymous_id, user_id, other_anonymous_id, linked_at FROM ${s.links}
+        WHERE anonymous_id IS NOT NULL AND (user_id IS NOT NULL OR other_anonymous_id IS NOT NULL)`);
+    }
+  }
+  // Keep one row per link (the earliest): re-imports and overlapping exports must not grow the table.
+  await session.run(`CREATE OR REPLACE TEMP TABLE _links_dedup AS
+    SELECT source, anonymous_id, user_id, other_anonymous_id, min(linked_at) AS linked_at FROM identity_links GROUP BY ALL`);
+  await session.run(`DELETE FROM identity_links`);
+  await session.run(`INSERT INTO identity_links SELECT * FROM _links_dedup`);
+  await session.run(`DROP TABLE _links_dedup`);
+
+  const rows = await session.all<LinkRow>(
+    `SELECT source, anonymous_id, user_id, other_anonymous_id, CAST(epoch_us(linked_at) AS VARCHAR) AS linked_us FROM identity_links`,
+  );
+  const links: IdentityLink[] = rows.map((r) => ({
+    source: r.source,
+    anonymousId: r.anonymous_id,
+    userId: r.user_id,
+    otherAnonymousId: r.other_anonymous_id,
+    linkedAt: r.linked_us === null ? Number.MAX_SAFE_INTEGER : Number(r.linked_us),
+  }));
+  const resolution = resolveIdentities(links);
+
+  await session.run(`CREATE OR REPLACE TEMP TABLE _new_identity_map (source VARCHAR, anonymous_id VARCHAR, person_id VARCHAR)`);
+  const appender = await session.connection.createAppender('_new_identity_map', 'main', 'temp');
+  for (const [node, person] of resolution.personOfAnonymous) {
+    // node is "a:<source>:<anonymous_id>"; sources never contain ":".
+    const rest = node.slice(2);
+    const cut = rest.indexOf(':');
+    appender.appendVarchar(rest.slice(0, cut));
+    appender.appendVarchar(rest.slice(cut + 1));
+    appender.appendVarchar(person);
+    appender.endRow();
+  }
+  appender.closeSync();
+
+  // Existing anonymous-only events whose person changed (e.g. a device identified in this import).
+  await session.run(`CREATE OR REPLACE TEMP TABLE _changed_identity AS
+    SELECT n.source, n.anonymous_id, n.person_id AS new_person, coalesce(o.person_id, 'a:' || n.source || ':' || n.anonymous_id) AS old_person
+    FROM _new_identity_map n LEFT JOIN identity_map o USING (source, anonymous_id)
+    WHERE o.person_id IS DISTINCT FROM n.person_id`);
+  await session.run(`DELETE FROM identity_map`);
+  await session.run(`INSERT INTO identity_map SELECT * FROM _new_identity_map`);
+  await session.run(`UPDATE events SET person_id = c.new_person FROM _changed_identity c
+    WHERE events.user_id IS NULL AND events.source = c.source AND events.anonymous_id = c.anonymous_id
+      AND events.person_id IS DISTINCT FROM c.new_person`);
+  return { conflicts: resolution.conflicts };
+}
+
+async function insertEvents(session: DuckdbSession, s: StagedGood, importId: number): Promise<number> {
+  const paths = `${s.table}_paths`;
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${paths} AS SELECT page_url, ul_clean_path(page_url) AS page_path FROM (SELECT DISTINCT page_url FROM ${s.table} WHERE page_url IS NOT NULL)`);
+  const before = await count(session, `SELECT count(*) AS n FROM events`);
+  const staged = STAGED_COLUMNS.map((c) => `g.${c.name}`).join(', ');
+  await session.run(`INSERT INTO events BY NAME
+    SELECT g.event_id, ${staged}, p.page_path,
+      CASE WHEN g.user_id IS NOT NULL THEN 'u:' || g.user_id
+           WHEN g.anonymous_id IS NOT NULL THEN coalesce(m.person_id, 'a:' || g.source || ':' || g.anonymous_id) END AS person_id,
+      CASE WHEN g.vendor_session_id IS NOT NULL
+           THEN 's:' || md5(g.source || chr(31) || coalesce(g.anonymous_id, g.user_id, '') || chr(31) || g.vendor_session_id) END AS session_id,
+      ${importId} AS import_id
+    FROM ${s.table} g
+    LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
+    LEFT JOIN ${paths} p ON p.page_url = g.page_url
+    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)`);
+  await session.run(`DROP TABLE ${paths}`);
+  return (await count(session, `SELECT count(*) AS n FROM events`)) - before;
+}
+
+/**
+ * Inactivity sessions (30 minutes by default, never split at midnight) for events without a vendor session id,
+ * recomputed for every person this import touched so a late event can join or bridge earlier sessions.
+ */
+async function assignInactivitySessions(session: DuckdbSession, importId: number, minutes: number): Promise<void> {
+  await session.run(`CREATE OR REPLACE TEMP TABLE _affected_persons AS
+    SELECT DISTINCT person_id FROM events WHERE import_id = ${importId} AND vendor_session_id IS NULL AND person_id IS NOT NULL
+    UNION SELECT new_person FROM _changed_identity UNION SELECT old_person FROM _changed_identity`);
+  await session.run(`CREATE OR REPLACE TEMP TABLE _gap_sessions AS
+    SELECT event_id, 'g:' || md5(person_id || chr(31) || CAST(epoch_us(min(occurred_at) OVER (PARTITION BY person_id, grp)) AS VARCHAR)) AS sid
+    FROM (
+      SELECT event_id, person_id, occurred_at,
+        sum(is_new) OVER (PARTITION BY person_id ORDER BY occurred_at, event_id ROWS UNBOUNDED PRECEDING) AS grp
+      FROM (
+        SELECT event_id, person_id, occurred_at,
+          CASE WHEN lag(occurred_at) OVER w IS NULL OR occurred_at - lag(occurred_at) OVER w > INTERVAL ${minutes} MINUTE THEN 1 ELSE 0 END AS is_new
+        FROM events
+        WHERE vendor_session_id IS NULL AND person_id IN (SELECT person_id FROM _affected_persons)
+        WINDOW w AS (PARTITION BY person_id ORDER BY occurred_at, event_id)
+      )
+    )`);
+  await session.run(`UPDATE events SET session_id = s.sid FROM _gap_sessions s
+    WHERE events.event_id = s.event_id AND events.session_id IS DISTINCT FROM s.sid`);
+  await session.run(`DROP TABLE _gap_sessions`);
+  await session.run(`DROP TABLE _affected_persons`);
+}
+
+async function rebuildSessions(session: DuckdbSession): Promise<void> {
+  await session.run(`DELETE FROM sessions`);
+  await session.run(`INSERT INTO sessions
+    SELECT session_id, arg_min(person_id, occurred_at), arg_min(source, occurred_at), min(occurred_at), max(occurred_at), count(*),
+      count(*) FILTER (WHERE event_kind IN ('page_view', 'screen_view')),
+      arg_min(page_path, occurred_at) FILTER (WHERE page_path IS NOT NULL),
+      arg_min(device_type, occurred_at) FILTER (WHERE device_type IS NOT NULL)
+    FROM events WHERE session_id IS NOT NULL GROUP BY session_id`);
+}
+
+export async function importFiles(
+  session: DuckdbSession,
+  config: UsageLabConfig,
+  options: ImportOptions,
+  tempRoot: string,
+): Promise<ImportResult> {
+  const started = Date.now();
+  if (options.files.length === 0) {
+    throw new UsageLabError('import_no_files', 'no files to import', { hint: 'usage: usagelab import FILE... [--source S]' });
+  }
+  const plans = await planFiles(session, options);
+  const bytesTotal = plans.reduce((n, p) => n + sizeOf(p.probe), 0);
+  const tempDir = mkdtempSync(join(tempRoot, 'import-'));
+  const ctx = await DuckdbStageContext.create(session, config, { columnMap: options.columnMap ?? {} }, tempDir);
+  await session.run(pathCleaningMacro(config.path_cleaning));
+  const report = (p: Omit<ImportProgress, 'fileCount' | 'bytesTotal'>): void =>
+    options.onProgress?.({ ...p, fileCount: plans.length, bytesTotal });
+
+  let importId = 0;
+  let inTransaction = false;
+  try {
+    importId = await count(session, `SELECT nextval('import_id_seq') AS n`);
+    await session.run(`CREATE OR REPLACE TEMP TABLE _import_quarantine (import_id BIGINT, file VARCHAR, line BIGINT, reason VARCHAR)`);
+    // Stage everything first: parsing errors (a truncated gzip found mid-file) then abort before any write.
+    const staged: StagedGood[] = [];
+    let bytesDone = 0;
+    let rowsRead = 0;
+    for (const [i, plan] of plans.entries()) {
+      const size = sizeOf(plan.probe);
+      ctx.onStatementProgress = (pct) =>
+        report({ phase: 'reading', file: plan.probe.path, fileIndex: i, bytesDone: bytesDone + (size * pct) / 100, rowsRead });
+      report({ phase: 'reading', file: plan.probe.path, fileIndex: i, bytesDone, rowsRead });
+      const s = await stageOne(session, ctx, plan, importId, config, options.strict === true);
+      staged.push(s);
+      bytesDone += size;
+      rowsRead += s.read;
+    }
+    ctx.onStatementProgress = undefined;
+
+    await session.run('BEGIN TRANSACTION');
+    inTransaction = true;
+    report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
+    const { conflicts } = await resolvePersons(session, staged);
+    const results: FileImportResult[] = [];
+    for (const [i, s] of staged.entries()) {
+      report({ phase: 'loading', file: s.plan.probe.path, fileIndex: i, bytesDone, rowsRead });
+      const imported = s.skipped === null ? await insertEvents(session, s, importId) : 0;
+      results.push({
+        path: s.plan.probe.path,
+        source: s.plan.reader.id,
+        layout: s.plan.detection.layout,
+        read: s.read,
+        imported,
+        duplicates: s.skipped === null ? s.good - imported : 0,
+        rejected: s.rejected,
+        partial: s.partial,
+        skipped: s.skipped,
+      });
+      await session.run(`DROP TABLE IF EXISTS ${s.table}`);
+    }
+    report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
+    await assignInactivitySessions(session, importId, config.sessions.inactivity_minutes);
+    await rebuildSessions(session);
+
+    const totals = results.reduce(
+      (t, r) => ({ read: t.read + r.read, imported: t.imported + r.imported, duplicates: t.duplicates + r.duplicates, rejected: t.rejected + r.rejected }),
+      { read: 0, imported: 0, duplicates: 0, rejected: 0 },
+    );
+    const partial = totals.rejected > 0 || results.some((r) => r.partial !== null || r.skipped !== null);
+    for (const [i, r] of results.entries()) {
+      const plan = plans[i]!;
+      await session.run(`INSERT INTO import_files
+        SELECT ${importId}, ${sqlLiteral(r.path)}, ${sqlLiteral(plan.fingerprint)}, ${sizeOf(plan.probe)}, ${sqlLiteral(r.source)},
+          ${sqlLiteral(r.layout)}, ${r.read}, ${r.imported}, ${r.duplicates}, ${r.rejected},
+          ${r.partial === null ? 'NULL' : sqlLiteral(r.partial)},
+          (SELECT min(occurred_at) FROM events WHERE import_id = ${importId}), (SELECT max(occurred_at) FROM events WHERE import_id = ${importId})`);
+    }
+    // A re-run of the same file must not list the same bad record twice.
+    await session.run(`INSERT INTO quarantine SELECT q.* FROM _import_quarantine q
+      WHERE NOT EXISTS (SELECT 1 FROM quarantine o WHERE o.file = q.file AND o.line IS NOT DISTINCT FROM q.line AND o.reason = q.reason)`);
+    await session.run(`INSERT INTO imports VALUES (${importId}, make_timestamp(${started * 1000})::TIMESTAMPTZ, now(), ${sqlLiteral(toolVersion())},
+      ${results.length}, ${totals.read}, ${totals.imported}, ${totals.duplicates}, ${totals.rejected}, ${partial})`);
+    const sample = await session.all<{ file: string; line: string | null; reason: string }>(
+      `SELECT file, line, reason FROM _import_quarantine ORDER BY file, line LIMIT ${SAMPLE_LIMIT}`,
+    );
+    await session.run('COMMIT');
+    inTransaction = false;
+    const persons = await count(session, `SELECT count(DISTINCT person_id) AS n FROM events`);
+    const sessions = await count(session, `SELECT count(*) AS n FROM sessions`);
+    report({ phase: 'done', fileIndex: plans.length, bytesDone: bytesTotal, rowsRead });
+    return {
+      importId,
+      files: results,
+      ...totals,
+      partial,
+      quarantineSample: sample.map((q) => ({ file: q.file, line: q.line === null ? null : Number(q.line), reason: q.reason })),
+      identityConflicts: conflicts,
+      persons,
+      sessions,
+      durationMs: Date.now() - started,
+    };
+  } catch (err) {
+    if (inTransaction) await session.run('ROLLBACK');
+    throw err;
+  } finally {
+    rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+

@@ -1,0 +1,194 @@
+/**
+ * The DuckDB implementation of StageContext: the readers' file helpers. Each helper loads one file into a temp
+ * table with a `_line` column, so every record that cannot be read can be quarantined with its line.
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageContext, ReaderOptions } from '../../sources/source-reader.js';
+import type { UsageLabConfig } from '../../core/config-schema.js';
+import { UsageLabError } from '../../core/errors.js';
+import type { DuckdbSession } from './duckdb-connection.js';
+import { STAGING_MACROS } from './staging-macros.js';
+import { avroFilesToNdjson } from './avro-to-ndjson.js';
+
+export function sqlLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function magicCompression(path: string): 'gzip' | 'zstd' | 'none' {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4);
+    const n = readSync(fd, buf, 0, 4, 0);
+    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+    if (n >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+    return 'none';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Turns DuckDB reader failures (truncated gzip, bad UTF-8, oversized lines) into errors naming the file. */
+function fileError(path: string, err: unknown): UsageLabError {
+  const message = err instanceof Error ? err.message : String(err);
+  const short = message.split('\n')[0] ?? message;
+  if (/gzip|zlib|inflate|compress|zstd|unexpected end|truncated/i.test(message)) {
+    return new UsageLabError('import_file_corrupt', `truncated or corrupt: ${short}`, {
+      place: { file: path },
+      hint: 'download or export the file again; nothing from it was imported',
+      cause: err,
+    });
+  }
+  if (/utf-?8|unicode/i.test(message)) {
+    return new UsageLabError('import_file_encoding', `not valid UTF-8: ${short}`, {
+      place: { file: path },
+      hint: 're-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)',
+      cause: err,
+    });
+  }
+  return new UsageLabError('import_file_unreadable', `could not be read: ${short}`, {
+    place: { file: path },
+    hint: 'check that the file is complete and in the format its source exports',
+    cause: err,
+  });
+}
+
+export class DuckdbStageContext implements StageContext {
+  private counter = 0;
+  private readonly partialReasons: string[] = [];
+  private readonly csvTables: string[] = [];
+  /** Set by the pipeline while a file loads, to show DuckDB's progress on the long reading statements. */
+  onStatementProgress: ((percentage: number) => void) | undefined;
+
+  constructor(
+    private readonly session: DuckdbSession,
+    readonly config: UsageLabConfig,
+    readonly options: ReaderOptions,
+    readonly tempDir: string,
+  ) {}
+
+  static async create(
+    session: DuckdbSession,
+    config: UsageLabConfig,
+    options: ReaderOptions,
+    tempDir: string,
+  ): Promise<DuckdbStageContext> {
+    for (const macro of STAGING_MACROS) await session.run(macro);
+    return new DuckdbStageContext(session, config, options, tempDir);
+  }
+
+  get partial(): readonly string[] {
+    return this.partialReasons;
+  }
+
+  markPartial(reason: string): void {
+    this.partialReasons.push(reason);
+  }
+
+  run(sql: string): Promise<void> {
+    return this.session.run(sql);
+  }
+
+  all<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+    return this.session.all<T>(sql);
+  }
+
+  tempName(prefix: string): string {
+    this.counter++;
+    return `_stage_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}_${this.counter}`;
+  }
+
+  literal(value: string): string {
+    return sqlLiteral(value);
+  }
+
+  /** Names of the CSV relations read so far (their rejects tables are `<name>_rejects`). */
+  get csvRelations(): readonly string[] {
+    return this.csvTables;
+  }
+
+  /** CSV rows DuckDB rejected in the CSV relations read since index `from` of csvRelations. */
+  async csvRejectsSince(from: number): Promise<{ line: number; reason: string }[]> {
+    const out: { line: number; reason: string }[] = [];
+    for (const relation of this.csvTables.slice(from)) out.push(...(await this.csvRejects(relation)));
+    return out;
+  }
+
+  private async load(path: string, name: string, sql: string): Promise<string> {
+    const statement = `CREATE OR REPLACE TEMP TABLE ${name} AS ${sql}`;
+    try {
+      if (this.onStatementProgress === undefined) await this.session.run(statement);
+      else await this.session.runWithProgress(statement, this.onStatementProgress);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+    return name;
+  }
+
+  async readNdjsonLines(path: string): Promise<string> {
+    const name = this.tempName('lines');
+    const compression = magicCompression(path);
+    // One VARCHAR column per physical line: a unit-separator delimiter and no quoting make DuckDB's CSV reader
+    // a fast, parallel line splitter. row_number() over the scan is the line number (insertion order is kept).
+    const reader = `read_csv(${sqlLiteral(path)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\x1f',
+      quote = '', escape = '', auto_detect = false, max_line_size = 16777216, new_line = '\\n',
+      compression = ${sqlLiteral(compression === 'none' ? 'none' : compression)}, strict_mode = false, null_padding = true)`;
+    return this.load(
+      path,
+      name,
+      `SELECT _line, line, CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line::JSON END AS doc
+       FROM (SELECT row_number() OVER () AS _line, rtrim(line, chr(13)) AS line FROM ${reader})
+       WHERE line IS NOT NULL AND trim(line) <> ''`,
+    );
+  }
+
+  async readJsonArray(path: string): Promise<string> {
+    const name = this.tempName('array');
+    const compression = magicCompression(path);
+    return this.load(
+      path,
+      name,
+      `SELECT row_number() OVER () AS _line, json AS doc
+       FROM read_json_objects(${sqlLiteral(path)}, format = 'array', compression = ${sqlLiteral(compression)}, maximum_object_size = 16777216)`,
+    );
+  }
+
+  async readCsv(path: string): Promise<string> {
+    const name = this.tempName('csv');
+    const rejects = `${name}_rejects`;
+    const scans = `${name}_scans`;
+    const compression = magicCompression(path);
+    this.csvTables.push(name);
+    await this.load(
+      path,
+      name,
+      `SELECT row_number() OVER () + 1 AS _line, * FROM read_csv(${sqlLiteral(path)}, header = true, all_varchar = true,
+        normalize_names = false, store_rejects = true, rejects_table = ${sqlLiteral(rejects)},
+        rejects_scan = ${sqlLiteral(scans)}, compression = ${sqlLiteral(compression)}, max_line_size = 16777216)`,
+    );
+    return name;
+  }
+
+  /** CSV rows DuckDB rejected while reading `relation` (readCsv output): line and reason. */
+  async csvRejects(relation: string): Promise<{ line: number; reason: string }[]> {
+    const rows = await this.session.all<{ line: string; reason: string }>(
+      `SELECT line, coalesce(column_name || ': ', '') || error_message AS reason FROM ${relation}_rejects ORDER BY line`,
+    );
+    return rows.map((r) => ({ line: Number(r.line), reason: r.reason }));
+  }
+
+  async readParquet(path: string): Promise<string> {
+    const name = this.tempName('parquet');
+    return this.load(
+      path,
+      name,
+      `SELECT file_row_number + 1 AS _line, * EXCLUDE (file_row_number) FROM read_parquet(${sqlLiteral(path)}, file_row_number = true)`,
+    );
+  }
+
+  async readAvro(paths: readonly string[]): Promise<string> {
+    const out = join(this.tempDir, `${this.tempName('avro')}.ndjson`);
+    await avroFilesToNdjson(paths, out);
+    return this.readNdjsonLines(out);
+  }
+}

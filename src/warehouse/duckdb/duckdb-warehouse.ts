@@ -1,0 +1,38 @@
+/** Opens the workspace's embedded warehouse (creating and migrating it on first use). */
+import { join, resolve } from 'node:path';
+import type { UsageLabConfig } from '../../core/config-schema.js';
+import { UsageLabError } from '../../core/errors.js';
+import { DuckdbSession } from './duckdb-connection.js';
+import { migrate } from './migrations.js';
+
+export interface OpenWarehouseOptions {
+  /** Open without creating or migrating (read-only commands on a workspace with no data yet). */
+  readOnly?: boolean;
+}
+
+export function warehousePath(workspaceDir: string, config: UsageLabConfig): string {
+  if (config.warehouse.engine !== 'duckdb') {
+    throw new UsageLabError('warehouse_engine_unsupported', `warehouse engine "${config.warehouse.engine}" is not available yet`, {
+      hint: 'use `warehouse: { engine: duckdb }` in usagelab.yaml (ClickHouse support is planned)',
+    });
+  }
+  return resolve(workspaceDir, config.warehouse.path);
+}
+
+export async function openWarehouse(workspaceDir: string, config: UsageLabConfig, _options: OpenWarehouseOptions = {}): Promise<DuckdbSession> {
+  const path = warehousePath(workspaceDir, config);
+  const wh = config.warehouse as Extract<UsageLabConfig['warehouse'], { engine: 'duckdb' }>;
+  const session = await DuckdbSession.open({
+    path,
+    memoryLimit: wh.memory_limit,
+    ...(wh.threads === undefined ? {} : { threads: wh.threads }),
+    tempDirectory: join(workspaceDir, '.usagelab', 'tmp'),
+  });
+  try {
+    await migrate(session);
+  } catch (err) {
+    session.close();
+    throw err;
+  }
+  return session;
+}

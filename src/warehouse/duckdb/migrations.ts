@@ -1,0 +1,141 @@
+/**
+ * Versioned schema migrations of the embedded warehouse. Each runs once, in order, inside a transaction, and is
+ * recorded in schema_migrations; a warehouse written by a newer usagelab is refused rather than misread.
+ */
+import { EVENT_COLUMNS, type ColumnType } from '../../events/canonical-event.js';
+import { UsageLabError } from '../../core/errors.js';
+import { EXIT } from '../../core/exit-codes.js';
+import type { DuckdbSession } from './duckdb-connection.js';
+
+const DUCKDB_TYPE: Record<ColumnType, string> = {
+  id: 'UUID',
+  string: 'VARCHAR',
+  text: 'VARCHAR',
+  timestamp: 'TIMESTAMPTZ',
+  bool: 'BOOLEAN',
+  json: 'JSON',
+  int: 'BIGINT',
+};
+
+/** person_id / session_id are NULL only for events that carry no id at all (see docs/events.md). */
+const NULLABLE_DERIVED = new Set(['person_id', 'session_id', 'page_path']);
+
+function eventsDdl(): string {
+  const cols = EVENT_COLUMNS.map(
+    (c) => `  ${c.name} ${DUCKDB_TYPE[c.type]}${c.nullable || NULLABLE_DERIVED.has(c.name) ? '' : ' NOT NULL'}`,
+  );
+  return `CREATE TABLE events (\n${cols.join(',\n')}\n)`;
+}
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: () => readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, imports, quarantine, identities, sessions',
+    statements: () => [
+      eventsDdl(),
+      `CREATE SEQUENCE import_id_seq START 1`,
+      `CREATE TABLE imports (
+        import_id BIGINT PRIMARY KEY,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ,
+        tool_version VARCHAR NOT NULL,
+        files INTEGER NOT NULL,
+        read BIGINT NOT NULL,
+        imported BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL,
+        rejected BIGINT NOT NULL,
+        partial BOOLEAN NOT NULL
+      )`,
+      `CREATE TABLE import_files (
+        import_id BIGINT NOT NULL,
+        path VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        source VARCHAR NOT NULL,
+        layout VARCHAR NOT NULL,
+        read BIGINT NOT NULL,
+        imported BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL,
+        rejected BIGINT NOT NULL,
+        partial_reason VARCHAR,
+        min_occurred_at TIMESTAMPTZ,
+        max_occurred_at TIMESTAMPTZ
+      )`,
+      `CREATE TABLE quarantine (
+        import_id BIGINT NOT NULL,
+        file VARCHAR NOT NULL,
+        line BIGINT,
+        reason VARCHAR NOT NULL
+      )`,
+      `CREATE TABLE identity_links (
+        source VARCHAR NOT NULL,
+        anonymous_id VARCHAR NOT NULL,
+        user_id VARCHAR,
+        other_anonymous_id VARCHAR,
+        linked_at TIMESTAMPTZ
+      )`,
+      `CREATE TABLE identity_map (
+        source VARCHAR NOT NULL,
+        anonymous_id VARCHAR NOT NULL,
+        person_id VARCHAR NOT NULL
+      )`,
+      `CREATE TABLE sessions (
+        session_id VARCHAR NOT NULL,
+        person_id VARCHAR,
+        source VARCHAR NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        ended_at TIMESTAMPTZ NOT NULL,
+        events BIGINT NOT NULL,
+        page_views BIGINT NOT NULL,
+        landing_path VARCHAR,
+        device_type VARCHAR
+      )`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export async function currentSchemaVersion(session: DuckdbSession): Promise<number> {
+  const exists = await session.all<{ n: string }>(
+    `SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = 'main'`,
+  );
+  if (Number(exists[0]?.n ?? 0) === 0) return 0;
+  const rows = await session.all<{ v: number | null }>(`SELECT max(version) AS v FROM schema_migrations`);
+  return Number(rows[0]?.v ?? 0);
+}
+
+/** Applies pending migrations; returns the versions applied. */
+export async function migrate(session: DuckdbSession): Promise<number[]> {
+  await session.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
+  );
+  const current = await currentSchemaVersion(session);
+  if (current > LATEST_SCHEMA_VERSION) {
+    throw new UsageLabError('warehouse_too_new', `the warehouse has schema version ${current}; this usagelab knows up to ${LATEST_SCHEMA_VERSION}`, {
+      hint: 'upgrade usagelab (npm install usagelab@latest)',
+      exitCode: EXIT.usage,
+    });
+  }
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    await session.run('BEGIN TRANSACTION');
+    try {
+      for (const sql of m.statements()) await session.run(sql);
+      await session.run(`INSERT INTO schema_migrations VALUES (${m.version}, '${m.name.replace(/'/g, "''")}', now())`);
+      await session.run('COMMIT');
+    } catch (err) {
+      await session.run('ROLLBACK');
+      throw err;
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}
