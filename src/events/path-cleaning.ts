@@ -7,8 +7,8 @@
 
 /** Segments that are ids: all digits, a UUID, or a hex token of 16+ characters ... */
 export const ID_SEGMENT_PATTERN = '[0-9]+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{16,}';
-/** ... or a token of 20+ characters (letters, digits, - and _) that contains a digit (slugs have none). */
-export const TOKEN_SEGMENT_PATTERN = '[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*';
+/** ... or a token of 20+ letters, digits or _ with a digit in it (hyphenated slugs are kept). */
+export const TOKEN_SEGMENT_PATTERN = '[A-Za-z0-9_]*[0-9][A-Za-z0-9_]*';
 export const TOKEN_MIN_LENGTH = 20;
 
 export interface PathRule {

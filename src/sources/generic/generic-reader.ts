@@ -77,15 +77,20 @@ export const genericReader: SourceReader = {
   },
 
   async stage(probe: FileProbe, detection: Detection, ctx: StageContext): Promise<StagedFile> {
-    const columns = columnsOf(probe);
+    let relation: string | undefined;
+    let columns = columnsOf(probe);
+    if (detection.format === 'ndjson') {
+      // Records need not share keys (an anonymous event has no user_id): map over the union of all keys.
+      relation = await ctx.readNdjsonLines(probe.path);
+      const keys = await ctx.all<{ k: string }>(`SELECT DISTINCT unnest(json_keys(doc)) AS k FROM ${relation} WHERE doc IS NOT NULL ORDER BY k`);
+      columns = keys.map((r) => r.k);
+    }
     const map = resolveColumnMap(columns, ctx.options.columnMap, probe.path);
     const mappedSources = new Set(Object.values(map));
-    let relation: string;
     let value: (column: string) => string;
     let propertiesExpr: string;
     let rowReject = 'NULL';
-    if (detection.format === 'ndjson') {
-      relation = await ctx.readNdjsonLines(probe.path);
+    if (relation !== undefined) {
       value = (c) => `(doc->>${ctx.literal(c)})`;
       const removal = JSON.stringify(Object.fromEntries([...mappedSources].map((c) => [c, null])));
       propertiesExpr = `json_merge_patch(doc, ${ctx.literal(removal)})`;

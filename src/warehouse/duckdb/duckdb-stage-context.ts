@@ -2,7 +2,10 @@
  * The DuckDB implementation of StageContext: the readers' file helpers. Each helper loads one file into a temp
  * table with a `_line` column, so every record that cannot be read can be quarantined with its line.
  */
-import { openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import type { StageContext, ReaderOptions } from '../../sources/source-reader.js';
 import type { UsageLabConfig } from '../../core/config-schema.js';
@@ -25,6 +28,26 @@ function magicCompression(path: string): 'gzip' | 'zstd' | 'none' {
     return 'none';
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * DuckDB's gzip reader accepts a truncated stream silently, returning the rows before the cut. A full inflate
+ * (native zlib on libuv's thread pool, concurrently with DuckDB's own read) proves the stream is complete.
+ */
+async function verifyGzip(path: string): Promise<void> {
+  try {
+    await pipeline(
+      createReadStream(path, { highWaterMark: 1 << 20 }),
+      createGunzip({ chunkSize: 1 << 20 }),
+      new Writable({ write: (_chunk, _enc, cb) => cb() }),
+    );
+  } catch (err) {
+    throw new UsageLabError('import_file_corrupt', `truncated or corrupt gzip: ${(err as Error).message}`, {
+      place: { file: path },
+      hint: 'download or export the file again; nothing from it was imported',
+      cause: err,
+    });
   }
 }
 
@@ -116,12 +139,21 @@ export class DuckdbStageContext implements StageContext {
 
   private async load(path: string, name: string, sql: string): Promise<string> {
     const statement = `CREATE OR REPLACE TEMP TABLE ${name} AS ${sql}`;
+    const verified = magicCompression(path) === 'gzip' ? verifyGzip(path) : Promise.resolve();
+    // Settle the check even when DuckDB fails first, so no rejection is left unhandled.
+    const verification = verified.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     try {
       if (this.onStatementProgress === undefined) await this.session.run(statement);
       else await this.session.runWithProgress(statement, this.onStatementProgress);
     } catch (err) {
-      throw fileError(path, err);
+      const gzipError = await verification;
+      throw gzipError ?? fileError(path, err);
     }
+    const gzipError = await verification;
+    if (gzipError !== undefined) throw gzipError;
     return name;
   }
 

@@ -1,0 +1,219 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
+import { UsageLabError } from '../../core/errors.js';
+import type { Workspace } from '../../library/workspace.js';
+
+let tw: TempWorkspace | undefined;
+let ws: Workspace | undefined;
+afterEach(() => {
+  ws?.close();
+  tw?.cleanup();
+  ws = undefined;
+  tw = undefined;
+});
+
+async function setup(config?: string): Promise<{ tw: TempWorkspace; ws: Workspace }> {
+  tw = tempWorkspace(config);
+  ws = await tw.open();
+  return { tw, ws };
+}
+
+const count = async (w: Workspace, where = 'true'): Promise<number> => Number((await w.sql<{ n: string }>(`SELECT count(*) AS n FROM events WHERE ${where}`))[0]!.n);
+const iso = async (w: Workspace, name: string): Promise<string> =>
+  (await w.sql<{ t: string }>(`SELECT strftime(occurred_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS t FROM events WHERE event_name = '${name}'`))[0]!.t;
+
+async function expectError(p: Promise<unknown>, code: string): Promise<UsageLabError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageLabError);
+    expect((err as UsageLabError).code).toBe(code);
+    return err as UsageLabError;
+  }
+  throw new Error(`expected ${code}`);
+}
+
+describe('import: timestamps and ids', () => {
+  it('turns every timestamp form into the right UTC instant, whatever TZ the process runs in', async () => {
+    const { tw, ws } = await setup();
+    const file = tw.write(
+      'times.ndjson',
+      ndjson([
+        { user_id: 'u', event: 'rfc3339_offset', time: '2024-03-31T02:30:00+02:00' },
+        { user_id: 'u', event: 'rfc3339_z', time: '2024-10-27T01:30:00.123Z' },
+        { user_id: 'u', event: 'naive_space', time: '2024-03-10 02:30:00.000001' },
+        { user_id: 'u', event: 'naive_t', time: '2024-11-03T01:30:00' },
+        { user_id: 'u', event: 'epoch_s', time: 1711845000 },
+        { user_id: 'u', event: 'epoch_ms', time: 1711845000123 },
+        { user_id: 'u', event: 'epoch_us_string', time: '1711845000123456' },
+        { user_id: 'u', event: 'epoch_s_fraction', time: 1711845000.5 },
+      ]),
+    );
+    const r = await ws.import({ files: [file] });
+    expect(r.imported).toBe(8);
+    expect(await iso(ws, 'rfc3339_offset')).toBe('2024-03-31T00:30:00.000000Z');
+    expect(await iso(ws, 'rfc3339_z')).toBe('2024-10-27T01:30:00.123000Z');
+    expect(await iso(ws, 'naive_space')).toBe('2024-03-10T02:30:00.000001Z');
+    expect(await iso(ws, 'naive_t')).toBe('2024-11-03T01:30:00.000000Z');
+    expect(await iso(ws, 'epoch_s')).toBe('2024-03-31T00:30:00.000000Z');
+    expect(await iso(ws, 'epoch_ms')).toBe('2024-03-31T00:30:00.123000Z');
+    expect(await iso(ws, 'epoch_us_string')).toBe('2024-03-31T00:30:00.123456Z');
+    expect(await iso(ws, 'epoch_s_fraction')).toBe('2024-03-31T00:30:00.500000Z');
+  });
+
+  it('keeps ids beyond 2^53 exact', async () => {
+    const { tw, ws } = await setup();
+    const big = '9007199254740993123';
+    const file = tw.write('big.ndjson', `{"user_id": ${big}, "device_id": 18446744073709551615, "event": "x", "time": 1700000000}\n`);
+    await ws.import({ files: [file] });
+    const rows = await ws.sql<{ user_id: string; anonymous_id: string }>(`SELECT user_id, anonymous_id FROM events`);
+    expect(rows).toEqual([{ user_id: big, anonymous_id: '18446744073709551615' }]);
+  });
+});
+
+describe('import: idempotence and dedup', () => {
+  it('re-importing a file adds nothing; an overlapping export adds only what is new', async () => {
+    const { tw, ws } = await setup();
+    const rows = [1, 2, 3, 4].map((i) => ({ event_id: `e${i}`, user_id: 'u1', event: 'view', time: 1700000000 + i }));
+    const a = tw.write('a.ndjson', ndjson(rows.slice(0, 3)));
+    const b = tw.write('b.ndjson.gz', ndjson(rows.slice(1, 4)));
+    const first = await ws.import({ files: [a] });
+    expect([first.imported, first.duplicates, first.rejected]).toEqual([3, 0, 0]);
+    const again = await ws.import({ files: [a] });
+    expect([again.imported, again.duplicates]).toEqual([0, 3]);
+    const overlap = await ws.import({ files: [b] });
+    expect([overlap.imported, overlap.duplicates]).toEqual([1, 2]);
+    expect(await count(ws)).toBe(4);
+  });
+
+  it('counts duplicates inside one file and across files of one import', async () => {
+    const { tw, ws } = await setup();
+    const row = { event_id: 'same', user_id: 'u1', event: 'view', time: 1700000000 };
+    const a = tw.write('a.ndjson', ndjson([row, row, { ...row, event_id: 'other' }]));
+    const b = tw.write('b.ndjson', ndjson([row]));
+    const r = await ws.import({ files: [a, b] });
+    expect(r.imported).toBe(2);
+    expect(r.duplicates).toBe(2);
+    expect(await count(ws)).toBe(2);
+  });
+});
+
+describe('import: bad input', () => {
+  it('quarantines unreadable records with file, line and reason and reports partial', async () => {
+    const { tw, ws } = await setup();
+    const file = tw.write(
+      'mixed.ndjson',
+      [
+        JSON.stringify({ user_id: 'u', event: 'ok', time: 1700000000, note: 'line\nbreak ✓ ünïcødé' }),
+        'this is not json',
+        JSON.stringify({ user_id: 'u', event: 'bad_time', time: 'yesterday' }),
+        '',
+        JSON.stringify({ user_id: 'u', time: 1700000001 }),
+      ].join('\n'),
+    );
+    const r = await ws.import({ files: [file] });
+    expect([r.imported, r.rejected, r.partial]).toEqual([1, 3, true]);
+    expect(r.quarantineSample.map((q) => [q.line, q.reason])).toEqual([
+      [2, 'record: not a JSON object'],
+      [3, 'time: unreadable timestamp "yesterday"'],
+      [5, 'event: missing'],
+    ]);
+    const props = await ws.sql<{ note: string }>(`SELECT properties->>'note' AS note FROM events`);
+    expect(props[0]!.note).toBe('line\nbreak ✓ ünïcødé');
+    const q = await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`);
+    expect(Number(q[0]!.n)).toBe(3);
+    await ws.import({ files: [file] });
+    expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`))[0]!.n)).toBe(3);
+  });
+
+  it('--strict writes nothing from a file with a bad record', async () => {
+    const { tw, ws } = await setup();
+    const good = tw.write('good.ndjson', ndjson([{ user_id: 'u', event: 'a', time: 1700000000 }]));
+    const bad = tw.write('bad.ndjson', ndjson([{ user_id: 'u', event: 'b', time: 1700000000 }]) + 'garbage\n');
+    const r = await ws.import({ files: [good, bad], strict: true });
+    expect(r.files.map((f) => [f.imported, f.skipped === null])).toEqual([
+      [1, true],
+      [0, false],
+    ]);
+    expect(r.partial).toBe(true);
+    expect(await count(ws)).toBe(1);
+  });
+
+  it('an empty file, a truncated gzip, an unknown format or a wrong --source write nothing', async () => {
+    const { tw, ws } = await setup();
+    const good = tw.write('good.ndjson', ndjson([{ user_id: 'u', event: 'a', time: 1700000000 }]));
+    const empty = tw.write('empty.ndjson', '');
+    const full = gzipSync(ndjson(Array.from({ length: 5000 }, (_, i) => ({ user_id: `u${i}`, event: 'a', time: 1700000000 + i }))));
+    const truncated = tw.write('cut.ndjson.gz', full.subarray(0, Math.floor(full.length / 2)));
+    const binary = tw.write('blob.bin', Buffer.from([0, 1, 2, 3, 4, 5, 250, 251]));
+    await expectError(ws.import({ files: [good, empty] }), 'import_file_empty');
+    const err = await expectError(ws.import({ files: [good, truncated] }), 'import_file_corrupt');
+    expect(err.place.file).toBe(truncated);
+    await expectError(ws.import({ files: [binary] }), 'import_format_unknown');
+    await expectError(ws.import({ files: [good], source: 'nosuchtool' }), 'import_source_unknown');
+    expect(await count(ws)).toBe(0);
+  });
+});
+
+describe('identities and sessions on hand-made journeys', () => {
+  const t = (s: string): string => `2024-03-${s}Z`;
+  it('resolves persons and sessions exactly', async () => {
+    const { tw, ws } = await setup();
+    const rows = [
+      // alice: anonymous on d1, identifies at 10:25, later on a second device d2.
+      { device_id: 'd1', event: 'view', time: t('01T10:00:00') },
+      { device_id: 'd1', event: 'view', time: t('01T10:10:00') },
+      { device_id: 'd1', user_id: 'alice', event: 'signup', time: t('01T10:25:00') },
+      { device_id: 'd2', user_id: 'alice', event: 'view', time: t('02T09:00:00') },
+      { device_id: 'd2', event: 'view', time: t('02T09:05:00') },
+      // bob: never identified.
+      { device_id: 'd3', event: 'view', time: t('01T23:50:00') },
+      { device_id: 'd3', event: 'view', time: t('02T00:10:00') }, // across midnight: same session
+      { device_id: 'd3', event: 'view', time: t('02T00:40:00') }, // exactly 30 min later: same session
+      { device_id: 'd3', event: 'view', time: t('02T01:10:00.000001') }, // 30 min + 1 µs: new session
+      // a shared device: carol first, dave later; its anonymous events belong to carol.
+      { device_id: 'd4', user_id: 'carol', event: 'login', time: t('05T08:00:00') },
+      { device_id: 'd4', user_id: 'dave', event: 'login', time: t('06T08:00:00') },
+      { device_id: 'd4', event: 'view', time: t('06T08:01:00') },
+      // vendor session ids collide across devices: two sessions, not one.
+      { device_id: 'd5', user_id: 'erin', session_id: '1', event: 'view', time: t('07T08:00:00') },
+      { device_id: 'd6', user_id: 'frank', session_id: '1', event: 'view', time: t('07T08:00:00') },
+    ];
+    const file = tw.write('journeys.ndjson', ndjson(rows));
+    const r = await ws.import({ files: [file] });
+    expect(r.imported).toBe(14);
+    const persons = await ws.sql<{ person_id: string; n: string }>(`SELECT person_id, count(*) AS n FROM events GROUP BY 1 ORDER BY 1`);
+    expect(persons.map((p) => [p.person_id, Number(p.n)])).toEqual([
+      ['a:generic:d3', 4],
+      ['u:alice', 5],
+      ['u:carol', 2],
+      ['u:dave', 1],
+      ['u:erin', 1],
+      ['u:frank', 1],
+    ]);
+    expect(r.persons).toBe(6);
+    const sessions = await ws.sql<{ person_id: string; n: string }>(`SELECT person_id, count(*) AS n FROM sessions GROUP BY 1 ORDER BY 1`);
+    expect(sessions.map((s) => [s.person_id, Number(s.n)])).toEqual([
+      ['a:generic:d3', 2],
+      ['u:alice', 2],
+      ['u:carol', 2],
+      ['u:dave', 1],
+      ['u:erin', 1],
+      ['u:frank', 1],
+    ]);
+  });
+
+  it('re-assigns earlier anonymous events when a later import identifies the device', async () => {
+    const { tw, ws } = await setup();
+    const first = tw.write('1.ndjson', ndjson([{ device_id: 'd9', event: 'view', time: t('01T10:00:00') }]));
+    const second = tw.write('2.ndjson', ndjson([{ device_id: 'd9', user_id: 'gina', event: 'signup', time: t('01T10:05:00') }]));
+    await ws.import({ files: [first] });
+    expect((await ws.sql<{ p: string }>(`SELECT person_id AS p FROM events`))[0]!.p).toBe('a:generic:d9');
+    await ws.import({ files: [second] });
+    const rows = await ws.sql<{ p: string; s: string }>(`SELECT DISTINCT person_id AS p, session_id AS s FROM events`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.p).toBe('u:gina');
+    expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM sessions`))[0]!.n)).toBe(1);
+  });
+});
