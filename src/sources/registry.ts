@@ -2,8 +2,10 @@
 import type { SourceId } from '../events/canonical-event.js';
 import type { SourceReader } from './source-reader.js';
 import { genericReader } from './generic/generic-reader.js';
+import { heapReader } from './heap/heap-reader.js';
 
 export const READERS = {
+  heap: heapReader,
   generic: genericReader,
 } satisfies Partial<Record<SourceId, SourceReader>>;
 

@@ -41,6 +41,9 @@ const codecs = {
   },
 };
 
+const longHook = (schema: unknown) =>
+  schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long') ? exactLong : undefined;
+
 function toJsonSafe(value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (Buffer.isBuffer(value)) return value.toString('base64');
@@ -59,7 +62,9 @@ export async function avroFilesToNdjson(paths: readonly string[], outPath: strin
   let count = 0;
   try {
     for (const path of paths) {
-      const decoder = avro.createFileDecoder(path, { codecs, parseHook: undefined, typeHook: (schema: unknown) => (schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long') ? exactLong : undefined) } as never);
+      // avsc's BlockDecoder ignores typeHook (it calls Type.forSchema(schema) without options); parseHook may
+      // return a ready Type, so the writer schema is built here with the exact-long hook.
+      const decoder = avro.createFileDecoder(path, { codecs, parseHook: (schema: unknown) => avro.Type.forSchema(schema as never, { typeHook: longHook } as never) } as never);
       try {
         for await (const record of decoder as AsyncIterable<unknown>) {
           if (!out.write(JSON.stringify(toJsonSafe(record)) + '\n')) await once(out, 'drain');
