@@ -97,18 +97,22 @@ export const genericReader: SourceReader = {
       rowReject = `CASE WHEN doc IS NULL THEN 'record: not a JSON object' END`;
     } else {
       relation = detection.format === 'csv' ? await ctx.readCsv(probe.path) : await ctx.readParquet(probe.path);
-      value = (c) => `ul_text(${quoteIdent(c)})`;
+      const types = new Map(
+        (await ctx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${relation}`)).map((r) => [r.column_name, r.column_type]),
+      );
+      // Typed Parquet timestamps need no parsing; everything else is read as text.
+      value = (c) => (/^TIMESTAMP/.test(types.get(c) ?? '') ? `CAST(${quoteIdent(c)} AS TIMESTAMPTZ)` : `CAST(${quoteIdent(c)} AS VARCHAR)`);
       const rest = columns.filter((c) => !mappedSources.has(c));
       propertiesExpr = rest.length === 0 ? `'{}'::JSON` : `json_object(${rest.map((c) => `${ctx.literal(c)}, ${quoteIdent(c)}`).join(', ')})`;
     }
     const expr = (target: string): string | undefined => (map[target] === undefined ? undefined : value(map[target]));
     const occurredRaw = expr('occurred_at')!;
-    const occurred = `ul_instant(${occurredRaw})`;
+    const occurred = occurredRaw.endsWith('AS TIMESTAMPTZ)') ? occurredRaw : `ul_instant(${occurredRaw})`;
     const eventName = expr('event_name')!;
     const exprs: Record<string, string> = { source: `'generic'`, _line: '_line' };
     for (const target of Object.keys(map)) {
       const e = expr(target)!;
-      if (target === 'occurred_at' || target === 'received_at') exprs[target] = `ul_instant(${e})`;
+      if (target === 'occurred_at' || target === 'received_at') exprs[target] = e.startsWith('CAST(') && e.endsWith('AS TIMESTAMPTZ)') ? e : `ul_instant(${e})`;
       else if (target === 'rage_click' || target === 'dead_click' || target === 'error_click') exprs[target] = `ul_flag(${e})`;
       else if (target === 'properties' || target === 'user_properties') exprs[target] = `try_cast(${e} AS JSON)`;
       else if (target === 'device_type') exprs[target] = `ul_dim(${e})`;

@@ -22,6 +22,9 @@ export interface DuckdbOpenOptions {
 
 export type Row = Record<string, unknown>;
 
+/** USAGELAB_TRACE=1 logs every statement slower than 200 ms to stderr (for profiling imports). */
+const TRACE = process.env.USAGELAB_TRACE === '1';
+
 export class DuckdbSession {
   private constructor(
     readonly instance: DuckDBInstance,
@@ -64,8 +67,10 @@ export class DuckdbSession {
   }
 
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {
+    const started = Date.now();
     try {
       await this.connection.run(sql, params);
+      if (TRACE && Date.now() - started > 200) process.stderr.write(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
     } catch (err) {
       throw wrapDriverError(err, sql);
     }

@@ -13,24 +13,26 @@
  */
 export const STAGING_MACROS = [
   `CREATE OR REPLACE TEMP MACRO ul_epoch_us(us) AS (make_timestamp(us)::TIMESTAMPTZ)`,
-  `CREATE OR REPLACE TEMP MACRO ul_instant(x) AS (
+  /** Epoch number → instant, the unit chosen by magnitude. */
+  `CREATE OR REPLACE TEMP MACRO ul_epoch_number(n) AS (
     CASE
-      WHEN x IS NULL OR trim(CAST(x AS VARCHAR)) = '' THEN NULL
-      WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '-?[0-9]{1,20}') THEN (
-        CASE
-          WHEN abs(trim(CAST(x AS VARCHAR))::HUGEINT) < 100000000000 THEN ul_epoch_us(trim(CAST(x AS VARCHAR))::BIGINT * 1000000)
-          WHEN abs(trim(CAST(x AS VARCHAR))::HUGEINT) < 100000000000000 THEN ul_epoch_us(trim(CAST(x AS VARCHAR))::BIGINT * 1000)
-          WHEN abs(trim(CAST(x AS VARCHAR))::HUGEINT) < 100000000000000000 THEN ul_epoch_us(trim(CAST(x AS VARCHAR))::BIGINT)
-          ELSE ul_epoch_us((trim(CAST(x AS VARCHAR))::HUGEINT // 1000)::BIGINT)
-        END)
-      WHEN regexp_full_match(trim(CAST(x AS VARCHAR)), '-?[0-9]+\\.[0-9]+([eE][+-]?[0-9]+)?') THEN (
-        CASE
-          WHEN abs(trim(CAST(x AS VARCHAR))::DOUBLE) < 1e11 THEN ul_epoch_us(round(trim(CAST(x AS VARCHAR))::DECIMAL(38,9) * 1000000)::BIGINT)
-          WHEN abs(trim(CAST(x AS VARCHAR))::DOUBLE) < 1e14 THEN ul_epoch_us(round(trim(CAST(x AS VARCHAR))::DECIMAL(38,9) * 1000)::BIGINT)
-          ELSE ul_epoch_us(round(trim(CAST(x AS VARCHAR))::DOUBLE)::BIGINT)
-        END)
-      ELSE try_cast(trim(CAST(x AS VARCHAR)) AS TIMESTAMPTZ)
+      WHEN abs(n) < 100000000000 THEN ul_epoch_us(CAST(round(n * 1000000) AS BIGINT))
+      WHEN abs(n) < 100000000000000 THEN ul_epoch_us(CAST(round(n * 1000) AS BIGINT))
+      WHEN abs(n) < 100000000000000000 THEN ul_epoch_us(CAST(round(n) AS BIGINT))
+      ELSE ul_epoch_us(CAST(round(n / 1000) AS BIGINT))
     END)`,
+  // An ISO date has "-" as its 5th character and no number does (a negative epoch has it 1st): one O(1) test sends
+  // strings to the timestamp parser; numbers go through cheap numeric casts. (A failing try_cast is slow in
+  // DuckDB, so the common ISO case must never try the numeric casts first.)
+  `CREATE OR REPLACE TEMP MACRO ul_instant_text(s) AS (
+    CASE
+      WHEN s IS NULL OR s = '' THEN NULL
+      WHEN substr(s, 5, 1) = '-' THEN try_cast(s AS TIMESTAMPTZ)
+      WHEN NOT contains(s, '.') AND try_cast(s AS BIGINT) IS NOT NULL THEN ul_epoch_number(try_cast(s AS BIGINT))
+      WHEN try_cast(s AS DECIMAL(38, 9)) IS NOT NULL THEN ul_epoch_number(try_cast(s AS DECIMAL(38, 9)))
+      ELSE try_cast(s AS TIMESTAMPTZ)
+    END)`,
+  `CREATE OR REPLACE TEMP MACRO ul_instant(x) AS (ul_instant_text(trim(CAST(x AS VARCHAR))))`,
   /** A naive local wall-clock time in zone tz (IANA) → the UTC instant. */
   `CREATE OR REPLACE TEMP MACRO ul_local_to_instant(ts, tz) AS (timezone(tz, CAST(ts AS TIMESTAMP)))`,
   /** Truthy flags as sources write them: true/1/"true"/"1"/"yes"; NULL and anything else is false. */

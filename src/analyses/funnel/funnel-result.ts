@@ -1,0 +1,99 @@
+/**
+ * The funnel's JSON result (docs/json-output.md#funnel). Version 1: fields may be added, never renamed or
+ * retyped, without a version bump.
+ */
+import type { FilterValue } from '../event-fields.js';
+import type { FunnelDefinition, FunnelOrder, FunnelUnit } from './funnel-definition.js';
+import { parseWindowMicros } from './funnel-rules.js';
+
+export interface ResolvedFunnelStep {
+  event: string;
+  name: string;
+  where: Record<string, FilterValue>;
+  first_time: boolean;
+}
+
+export interface ResolvedFunnelExclusion {
+  event: string;
+  where: Record<string, FilterValue>;
+  between: [number, number];
+}
+
+/** The definition as run: every default filled in, so a result says exactly what it counted. */
+export interface ResolvedFunnelDefinition {
+  name: string;
+  steps: ResolvedFunnelStep[];
+  window: string;
+  window_seconds: number;
+  order: FunnelOrder;
+  unit: FunnelUnit;
+  exclusions: ResolvedFunnelExclusion[];
+  breakdown: string | null;
+  /** Calendar days (both included) in `timezone`; null = all history. */
+  date_range: { from: string; to: string } | null;
+  timezone: string;
+}
+
+export interface FunnelStepResult {
+  name: string;
+  /** Units (people or sessions) whose best attempt reached this step. */
+  count: number;
+  /** count ÷ previous step's count; step 1: 1. null when the denominator is 0. */
+  conversion_from_previous: number | null;
+  /** count ÷ step 1's count; step 1: 1. null when step 1's count is 0. */
+  conversion_from_first: number | null;
+  /** previous step's count − count; step 1: 0. */
+  drop_off: number;
+  /** Over the units reaching this step; null for step 1 and when nobody reached it. */
+  median_seconds_from_previous: number | null;
+  mean_seconds_from_previous: number | null;
+}
+
+export interface FunnelBreakdownGroup {
+  /** The breakdown field's value on the attempt's step-1 event, as text; null when absent. */
+  value: string | null;
+  steps: FunnelStepResult[];
+}
+
+export interface FunnelNextEvent {
+  event: string;
+  count: number;
+}
+
+export interface FunnelDropped {
+  /** 1-based: these units reached this step but not the next one. */
+  after_step: number;
+  step_name: string;
+  count: number;
+  /** The event each dropped unit did next (after its step event, within the window), top 5 by count. */
+  next_events: FunnelNextEvent[];
+  /** Dropped units that did nothing else within the window. */
+  no_next_event: number;
+}
+
+export interface FunnelResult {
+  kind: 'funnel';
+  version: 1;
+  name: string;
+  definition: ResolvedFunnelDefinition;
+  steps: FunnelStepResult[];
+  breakdown?: FunnelBreakdownGroup[];
+  dropped?: FunnelDropped[];
+}
+
+export function resolveFunnelDefinition(def: FunnelDefinition, timezone: string): ResolvedFunnelDefinition {
+  const n = def.steps.length;
+  const window = String(def.window).trim();
+  return {
+    name: def.name,
+    steps: def.steps.map((s) => ({ event: s.event, name: s.name ?? s.event, where: { ...(s.where ?? {}) }, first_time: s.first_time })),
+    window,
+    window_seconds: parseWindowMicros(def.window)! / 1_000_000,
+    order: def.order,
+    unit: def.unit,
+    exclusions: def.exclusions.map((x) => ({ event: x.event, where: { ...(x.where ?? {}) }, between: [...(x.between ?? [1, n])] as [number, number] })),
+    breakdown: def.breakdown ?? null,
+    date_range: def.date_range == null ? null : { from: def.date_range.from, to: def.date_range.to },
+    timezone,
+  };
+}
