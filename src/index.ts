@@ -5,3 +5,7 @@ export type { ImportOptions, ImportResult, FileImportResult, ImportProgress } fr
 export { UsageLabError } from './core/errors.js';
 export type { UsageLabConfig } from './core/config-schema.js';
 export { EVENT_COLUMNS, EVENT_KINDS, SOURCE_IDS, type EventKind, type SourceId } from './events/canonical-event.js';
+export { runFunnel, evaluateFunnel, parseFunnelDefinition } from './analyses/funnel/funnel-analysis.js';
+export type { FunnelResult } from './analyses/funnel/funnel-result.js';
+export type { FunnelDefinition } from './analyses/funnel/funnel-definition.js';
+export { runSavedQuery } from './library/saved-query.js';

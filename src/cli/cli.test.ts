@@ -72,4 +72,31 @@ describe('usagelab CLI', () => {
     expect(io.err).toContain('import_map_incomplete');
     expect(io.err).toContain('columns in the file: case, what, when');
   });
+
+  it('query runs the saved funnel of a new workspace with exact counts', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'usagelab-cli-'));
+    await main(['init', dir], captureIo());
+    const file = join(dir, 'events.ndjson');
+    const rows = [
+      { user_id: 'a', event: 'signup', time: '2026-01-01T10:00:00Z' },
+      { user_id: 'a', event: 'create_project', time: '2026-01-02T10:00:00Z' },
+      { user_id: 'b', event: 'signup', time: '2026-01-01T10:00:00Z' },
+      { user_id: 'b', event: 'create_project', time: '2026-01-20T10:00:00Z' },
+      { user_id: 'c', event: 'create_project', time: '2026-01-01T09:00:00Z' },
+      { user_id: 'c', event: 'signup', time: '2026-01-01T10:00:00Z' },
+    ];
+    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect(await main(['--workspace', dir, 'import', file], captureIo())).toBe(0);
+    const io = captureIo();
+    expect(await main(['--workspace', dir, 'query', 'signup-funnel', '--json'], io)).toBe(0);
+    const result = JSON.parse(io.out) as { kind: string; version: number; steps: { name: string; count: number }[] };
+    expect(result.kind).toBe('funnel');
+    expect(result.steps.map((s) => [s.name, s.count])).toEqual([
+      ['signup', 3],
+      ['create_project', 1],
+    ]);
+    const table = captureIo();
+    expect(await main(['--workspace', dir, 'query', 'signup-funnel'], table)).toBe(0);
+    expect(table.out).toContain('33.3%');
+  });
 });

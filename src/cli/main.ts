@@ -10,6 +10,7 @@ import { initCommand } from './commands/init-command.js';
 import { importCommand, type ImportFlags } from './commands/import-command.js';
 import { sqlCommand } from './commands/sql-command.js';
 import { checkCommand } from './commands/check-command.js';
+import { queryCommand } from './commands/query-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -53,6 +54,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print JSON')
     .action(async (query: string, opts: { json?: boolean }) => {
       code = await sqlCommand(io, query, { ...global(), ...opts });
+    });
+
+  program
+    .command('query')
+    .description('run a saved query (queries/NAME.yaml or a path); kinds available: funnel')
+    .argument('<query>', 'a name in queries/ or a path to a .yaml file')
+    .option('--json', 'print the documented JSON result (docs/json-output.md)')
+    .action(async (query: string, opts: { json?: boolean }) => {
+      json = opts.json === true;
+      code = await queryCommand(io, query, { ...global(), ...opts });
     });
 
   program
