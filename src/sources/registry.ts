@@ -3,8 +3,10 @@ import type { SourceId } from '../events/canonical-event.js';
 import type { SourceReader } from './source-reader.js';
 import { genericReader } from './generic/generic-reader.js';
 import { heapReader } from './heap/heap-reader.js';
+import { fullstoryReader } from './fullstory/fullstory-reader.js';
 
 export const READERS = {
+  fullstory: fullstoryReader,
   heap: heapReader,
   generic: genericReader,
 } satisfies Partial<Record<SourceId, SourceReader>>;

@@ -181,7 +181,7 @@ export class DuckdbStageContext implements StageContext {
       path,
       name,
       `SELECT row_number() OVER () AS _line, json AS doc
-       FROM read_json_objects(${sqlLiteral(path)}, format = 'array', compression = ${sqlLiteral(compression)}, maximum_object_size = 16777216)`,
+       FROM read_json_objects(${sqlLiteral(path)}, format = 'array', compression = ${sqlLiteral(compression === 'none' ? 'uncompressed' : compression)}, maximum_object_size = 16777216)`,
     );
   }
 
