@@ -56,5 +56,5 @@ export default tseslint.config(
   },
   // Tests may reach into test-support and any module they exercise.
   { files: ['src/**/*.test.ts', 'src/test-support/**'], rules: { 'boundaries/element-types': 'off' } },
-  { files: ['bin/**/*.js', '*.js', '*.ts'], languageOptions: { globals: globals.node } },
+  { files: ['bin/**/*.js', '.ci/**/*.mjs', '*.js', '*.ts'], languageOptions: { globals: globals.node } },
 );
