@@ -144,7 +144,8 @@ async function stageOne(
   const file = plan.probe.path;
   const v = ctx.tempName('validated');
   const cols = STAGED_COLUMNS.map((c) => c.name);
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${v} AS
+  // A view, not a copy: the checks are cheap and a 10M-row copy is not.
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${v} AS
     SELECT ${cols.join(', ')}, _line,
       coalesce(_reject,
         CASE WHEN occurred_at IS NULL THEN 'occurred_at: missing or unreadable'
@@ -153,28 +154,38 @@ async function stageOne(
              WHEN event_kind NOT IN ('page_view','screen_view','click','input','submit','error','identify','custom') THEN 'event_kind: not a known kind'
         END) AS _reject
     FROM ${staged.relation}`);
-  const read = await count(session, `SELECT count(*) AS n FROM ${v}`);
+  const counts = (await session.all<{ n: string; bad: string }>(`SELECT count(*) AS n, count(_reject) AS bad FROM ${v}`))[0]!;
+  const read = Number(counts.n);
+  const rejectedRows = Number(counts.bad);
   const csvRejects = await ctx.csvRejectsSince(csvBefore);
-  const rejectedRows = await count(session, `SELECT count(*) AS n FROM ${v} WHERE _reject IS NOT NULL`);
   const rejected = rejectedRows + csvRejects.length;
   const partial = ctx.partial.slice(partialBefore).join('; ') || null;
 
   if (strict && rejected > 0) {
-    return { plan, table: v, links: undefined, read: read + csvRejects.length, good: 0, rejected, partial, skipped: `--strict: ${rejected} unreadable record(s); nothing from this file was imported` };
+    await session.run(`DROP VIEW IF EXISTS ${v}`);
+    return { plan, table: '', links: undefined, read: read + csvRejects.length, good: 0, rejected, partial, skipped: `--strict: ${rejected} unreadable record(s); nothing from this file was imported` };
   }
 
-  await session.run(`INSERT INTO _import_quarantine SELECT ${importId}, ${sqlLiteral(file)}, _line, _reject FROM ${v} WHERE _reject IS NOT NULL`);
+  if (rejectedRows > 0) {
+    await session.run(`INSERT INTO _import_quarantine SELECT ${importId}, ${sqlLiteral(file)}, _line, _reject FROM ${v} WHERE _reject IS NOT NULL`);
+  }
   for (const r of csvRejects) {
     await session.run(`INSERT INTO _import_quarantine VALUES (${importId}, ${sqlLiteral(file)}, ${r.line}, ${sqlLiteral(r.reason)})`);
   }
 
   const g = ctx.tempName('good');
   await session.run(`CREATE OR REPLACE TEMP TABLE ${g} AS
-    SELECT md5(source || chr(31) || source_event_id)::UUID AS event_id, *
-    FROM ${v} WHERE _reject IS NULL
-    QUALIFY row_number() OVER (PARTITION BY md5(source || chr(31) || source_event_id) ORDER BY _line) = 1`);
-  const good = await count(session, `SELECT count(*) AS n FROM ${v} WHERE _reject IS NULL`);
-  await session.run(`DROP TABLE IF EXISTS ${v}`);
+    SELECT md5(source || chr(31) || source_event_id)::UUID AS event_id, * EXCLUDE (_reject)
+    FROM ${v} WHERE _reject IS NULL`);
+  const good = read - rejectedRows;
+  // Most files have no internal duplicates: a distinct count (a hash aggregate) is far cheaper than always
+  // partitioning the whole file with a window to keep the first of each id.
+  const distinct = await count(session, `SELECT count(DISTINCT event_id) AS n FROM ${g}`);
+  if (distinct < good) {
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${g} AS
+      SELECT * FROM ${g} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _line) = 1`);
+  }
+  await session.run(`DROP VIEW IF EXISTS ${v}`);
 
   if (!staged.nativeRageClicks) await deriveRageClicks(session, g, config);
   return { plan, table: g, links: staged.links, read: read + csvRejects.length, good, rejected, partial, skipped: null };
@@ -274,6 +285,8 @@ async function insertEvents(session: DuckdbSession, s: StagedGood, importId: num
   const paths = `${s.table}_paths`;
   await session.run(`CREATE OR REPLACE TEMP TABLE ${paths} AS SELECT page_url, ul_clean_path(page_url) AS page_path FROM (SELECT DISTINCT page_url FROM ${s.table} WHERE page_url IS NOT NULL)`);
   const before = await count(session, `SELECT count(*) AS n FROM events`);
+  // An empty warehouse (the first import) cannot hold duplicates: skip the anti-join.
+  const fresh = before === 0;
   const staged = STAGED_COLUMNS.map((c) => `g.${c.name}`).join(', ');
   await session.run(`INSERT INTO events BY NAME
     SELECT g.event_id, ${staged}, p.page_path,
@@ -285,7 +298,7 @@ async function insertEvents(session: DuckdbSession, s: StagedGood, importId: num
     FROM ${s.table} g
     LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
     LEFT JOIN ${paths} p ON p.page_url = g.page_url
-    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)`);
+    ${fresh ? '' : 'WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)'}`);
   await session.run(`DROP TABLE ${paths}`);
   return (await count(session, `SELECT count(*) AS n FROM events`)) - before;
 }
@@ -385,7 +398,7 @@ export async function importFiles(
         partial: s.partial,
         skipped: s.skipped,
       });
-      await session.run(`DROP TABLE IF EXISTS ${s.table}`);
+      if (s.table !== '') await session.run(`DROP TABLE IF EXISTS ${s.table}`);
     }
     report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
     await assignInactivitySessions(session, importId, config.sessions.inactivity_minutes);
