@@ -10,11 +10,12 @@ export type BenchFormat = 'parquet' | 'csv' | 'ndjson';
 const EVENTS = `['page_view','click','signup','create_project','invite_teammate','upgrade','search','export','settings','logout']`;
 
 function rowsSql(n: number): string {
-  // 50 events per person on average; timestamps spread over 30 days from 2026-01-01.
+  // 50 events per person in 5 visits of 10 events (2 minutes apart) on different days of a 30-day span.
   return `SELECT i,
-      'p' || (hash(i // 50) % ${Math.max(1, Math.floor(n / 50))}) AS person,
+      'p' || (i // 50) AS person,
       ${EVENTS}[1 + (hash(i) % 10)::INTEGER] AS event_name,
-      TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds((hash(i * 7) % (30 * 86400000000))::BIGINT) AS occurred_at,
+      TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds((hash(i // 50) % (20 * 86400000000))::BIGINT)
+        + to_microseconds(((i % 50) // 10) * 2 * 86400000000 + (i % 10) * 120000000) AS occurred_at,
       '/projects/' || (hash(i) % 1000) || '/board' AS path
     FROM range(${n}) t(i)`;
 }
