@@ -4,9 +4,13 @@ import type { SourceReader } from './source-reader.js';
 import { genericReader } from './generic/generic-reader.js';
 import { heapReader } from './heap/heap-reader.js';
 import { fullstoryReader } from './fullstory/fullstory-reader.js';
+import { amplitudeReader } from './amplitude/amplitude-reader.js';
+import { mixpanelReader } from './mixpanel/mixpanel-reader.js';
 
 export const READERS = {
   fullstory: fullstoryReader,
+  amplitude: amplitudeReader,
+  mixpanel: mixpanelReader,
   heap: heapReader,
   generic: genericReader,
 } satisfies Partial<Record<SourceId, SourceReader>>;

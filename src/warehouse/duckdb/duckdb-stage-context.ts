@@ -169,8 +169,9 @@ export class DuckdbStageContext implements StageContext {
       path,
       name,
       `SELECT _line, line, CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line::JSON END AS doc
-       FROM (SELECT row_number() OVER () AS _line, rtrim(line, chr(13)) AS line FROM ${reader})
-       WHERE line IS NOT NULL AND trim(line) <> ''`,
+       FROM (SELECT row_number() OVER () AS _line,
+               CASE WHEN ends_with(line, chr(13)) THEN rtrim(line, chr(13)) ELSE line END AS line FROM ${reader})
+       WHERE line IS NOT NULL AND regexp_matches(line, '[^ \t\r]')`,
     );
   }
 
