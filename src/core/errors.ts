@@ -63,7 +63,10 @@ export function isUsageLabError(err: unknown): err is UsageLabError {
 export function formatError(err: UsageLabError): string {
   const where = err.where;
   const fieldPart = err.place.field === undefined ? '' : ` (field ${err.place.field})`;
-  const lines = [`error[${err.code}]: ${where === undefined ? '' : `${where}: `}${err.message}${fieldPart}`];
+  // Some messages already start with the file; say it once.
+  const file = err.place.file;
+  const message = file !== undefined && err.message.startsWith(file) ? err.message.slice(file.length).replace(/^[:\s]+/, '') : err.message;
+  const lines = [`error[${err.code}]: ${where === undefined ? '' : `${where}: `}${message}${fieldPart}`];
   if (err.hint !== undefined) lines.push(`  hint: ${err.hint}`);
   return lines.join('\n');
 }

@@ -34,7 +34,7 @@ export function chooseReader(probe: FileProbe, forced: string | undefined): Chos
       const best = candidates[0];
       throw new UsageLabError(
         'import_wrong_source',
-        `${probe.path} is not a ${forced} export${best === undefined ? ` (it looks like ${describe(probe)})` : `; it looks like ${best.detection.layout}`}`,
+        `not a ${forced} export${best === undefined ? ` (it looks like ${describe(probe)})` : `; it looks like ${best.detection.layout}`}`,
         {
           place: { file: probe.path, source: forced },
           hint: best === undefined ? 'check the file' : `drop --source to let usagelab detect it, or use --source ${best.reader.id}`,
@@ -45,7 +45,7 @@ export function chooseReader(probe: FileProbe, forced: string | undefined): Chos
   }
   const best = candidates[0];
   if (best === undefined) {
-    throw new UsageLabError('import_format_unknown', `${probe.path}: unknown format (${describe(probe)})`, {
+    throw new UsageLabError('import_format_unknown', `unknown format (${describe(probe)})`, {
       place: { file: probe.path },
       hint: 'usagelab reads the export files of FullStory, Amplitude, Mixpanel, Heap, PostHog and GA4, and any CSV/NDJSON/Parquet event log with --map',
     });
@@ -54,7 +54,7 @@ export function chooseReader(probe: FileProbe, forced: string | undefined): Chos
   if (second !== undefined && second.detection.confidence === best.detection.confidence && best.detection.confidence >= 0.5) {
     throw new UsageLabError(
       'import_format_ambiguous',
-      `${probe.path} could be ${best.detection.layout} or ${second.detection.layout}`,
+      `could be ${best.detection.layout} or ${second.detection.layout}`,
       { place: { file: probe.path }, hint: `pass --source ${best.reader.id} or --source ${second.reader.id}` },
     );
   }

@@ -201,6 +201,12 @@ export async function probeFile(path: string, options: ProbeOptions): Promise<Fi
       hint: 'the export produced no rows; check its date range, or remove the file from the command',
     });
   }
+  if (/^\[\s*\]\s*$/.test(head)) {
+    throw new UsageLabError('import_file_empty', `${path} is an empty JSON array (no records)`, {
+      place: { file: path },
+      hint: 'the export window had no events; remove the file from the command',
+    });
+  }
   const json = firstJson(head);
   if (json !== undefined) {
     return { ...empty, isDirectory: false, baseName, compression, sizeBytes: stat.size, head, firstRecord: json.record, format: json.format };

@@ -6,11 +6,15 @@ import { heapReader } from './heap/heap-reader.js';
 import { fullstoryReader } from './fullstory/fullstory-reader.js';
 import { amplitudeReader } from './amplitude/amplitude-reader.js';
 import { mixpanelReader } from './mixpanel/mixpanel-reader.js';
+import { posthogReader } from './posthog/posthog-reader.js';
+import { ga4Reader } from './ga4/ga4-reader.js';
 
 export const READERS = {
   fullstory: fullstoryReader,
   amplitude: amplitudeReader,
   mixpanel: mixpanelReader,
+  posthog: posthogReader,
+  ga4: ga4Reader,
   heap: heapReader,
   generic: genericReader,
 } satisfies Partial<Record<SourceId, SourceReader>>;
