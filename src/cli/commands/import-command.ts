@@ -10,6 +10,7 @@ export interface ImportFlags {
   source?: string;
   map?: string;
   strict?: boolean;
+  skipEmpty?: boolean;
   json?: boolean;
 }
 
@@ -59,6 +60,7 @@ export async function importCommand(io: Io, files: string[], flags: ImportFlags)
       ...(flags.source === undefined ? {} : { source: flags.source }),
       columnMap: parseColumnMap(flags.map),
       strict: flags.strict === true,
+      skipEmpty: flags.skipEmpty === true,
       onProgress: bar.update,
     });
     bar.stop();

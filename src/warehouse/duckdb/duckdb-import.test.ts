@@ -156,6 +156,22 @@ describe('import: bad input', () => {
   });
 });
 
+describe('import: empty export windows', () => {
+  it('--skip-empty lists empty files as skipped, imports the rest, and is not partial', async () => {
+    const { tw, ws } = await setup();
+    const good = tw.write('good.ndjson', ndjson([{ user_id: 'u', event: 'a', time: 1700000000 }]));
+    const empty = tw.write('empty.json.gz', '[]');
+    const r = await ws.import({ files: [good, empty], skipEmpty: true });
+    expect(r.imported).toBe(1);
+    expect(r.partial).toBe(false);
+    expect(r.files.map((f) => [f.layout, f.skipped])).toEqual([
+      ['event log (NDJSON)', null],
+      ['empty', 'empty file: nothing to import'],
+    ]);
+    await expectError(ws.import({ files: [empty] }), 'import_file_empty');
+  });
+});
+
 describe('identities and sessions on hand-made journeys', () => {
   const t = (s: string): string => `2024-03-${s}Z`;
   it('resolves persons and sessions exactly', async () => {

@@ -26,6 +26,8 @@ export interface ImportOptions {
   readonly columnMap?: Readonly<Record<string, string>>;
   /** A file with any unreadable record contributes nothing (instead of quarantining those records). */
   readonly strict?: boolean;
+  /** An empty file (or an empty export window) is listed as skipped instead of failing the import. */
+  readonly skipEmpty?: boolean;
   readonly onProgress?: (progress: ImportProgress) => void;
 }
 
@@ -113,13 +115,22 @@ async function count(session: DuckdbSession, sql: string): Promise<number> {
 }
 
 /** Probes every input and picks its reader before anything is written: a bad file fails the whole command. */
-async function planFiles(session: DuckdbSession, options: ImportOptions): Promise<PlannedFile[]> {
+async function planFiles(session: DuckdbSession, options: ImportOptions, empties: string[]): Promise<PlannedFile[]> {
   const plans: PlannedFile[] = [];
   for (const path of options.files) {
-    const probe = await probeFile(path, {
-      parquetColumns: async (p) =>
-        (await session.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlLiteral(p)})`)).map((r) => r.column_name),
-    });
+    let probe: FileProbe;
+    try {
+      probe = await probeFile(path, {
+        parquetColumns: async (p) =>
+          (await session.all<{ column_name: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlLiteral(p)})`)).map((r) => r.column_name),
+      });
+    } catch (err) {
+      if (options.skipEmpty === true && err instanceof UsageLabError && err.code === 'import_file_empty') {
+        empties.push(path);
+        continue;
+      }
+      throw err;
+    }
     const { reader, detection } = chooseReader(probe, options.source);
     plans.push({ probe, reader, detection, fingerprint: probe.isDirectory ? directoryFingerprint(probe) : fileFingerprint(path) });
   }
@@ -350,7 +361,8 @@ export async function importFiles(
   if (options.files.length === 0) {
     throw new UsageLabError('import_no_files', 'no files to import', { hint: 'usage: usagelab import FILE... [--source S]' });
   }
-  const plans = await planFiles(session, options);
+  const empties: string[] = [];
+  const plans = await planFiles(session, options, empties);
   const bytesTotal = plans.reduce((n, p) => n + sizeOf(p.probe), 0);
   const tempDir = mkdtempSync(join(tempRoot, 'import-'));
   const ctx = await DuckdbStageContext.create(session, config, { columnMap: options.columnMap ?? {} }, tempDir);
@@ -404,13 +416,17 @@ export async function importFiles(
     await assignInactivitySessions(session, importId, config.sessions.inactivity_minutes);
     await rebuildSessions(session);
 
+    for (const path of empties) {
+      results.push({ path, source: 'unknown', layout: 'empty', read: 0, imported: 0, duplicates: 0, rejected: 0, partial: null, skipped: 'empty file: nothing to import' });
+    }
     const totals = results.reduce(
       (t, r) => ({ read: t.read + r.read, imported: t.imported + r.imported, duplicates: t.duplicates + r.duplicates, rejected: t.rejected + r.rejected }),
       { read: 0, imported: 0, duplicates: 0, rejected: 0 },
     );
-    const partial = totals.rejected > 0 || results.some((r) => r.partial !== null || r.skipped !== null);
+    const partial = totals.rejected > 0 || results.some((r) => r.partial !== null || (r.skipped !== null && r.layout !== 'empty'));
     for (const [i, r] of results.entries()) {
-      const plan = plans[i]!;
+      const plan = plans[i];
+      if (plan === undefined) continue;
       await session.run(`INSERT INTO import_files
         SELECT ${importId}, ${sqlLiteral(r.path)}, ${sqlLiteral(plan.fingerprint)}, ${sizeOf(plan.probe)}, ${sqlLiteral(r.source)},
           ${sqlLiteral(r.layout)}, ${r.read}, ${r.imported}, ${r.duplicates}, ${r.rejected},
