@@ -5,7 +5,7 @@
  */
 import { UsageLabError } from '../../core/errors.js';
 import type { Detection, FileProbe, StageContext } from '../source-reader.js';
-import { readJsonObjectsSql, runReadingFile } from './json-object-file.js';
+import { readJsonObjectsSql, runReadingFile } from '../json-object-file.js';
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -39,6 +39,7 @@ async function fromJsonObjects(probe: FileProbe, ctx: StageContext): Promise<str
     SELECT row_number() OVER () AS _line, CASE WHEN json_type(json) = 'OBJECT' THEN json END AS doc,
       CASE WHEN json_type(json) IS DISTINCT FROM 'OBJECT' THEN 'record: not a JSON object' END AS rec_reject
     FROM ${readJsonObjectsSql(probe, ctx)}`,
+    'export the table as newline-delimited JSON or Parquet',
   );
   return name;
 }

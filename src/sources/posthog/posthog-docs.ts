@@ -6,7 +6,7 @@
  */
 import { UsageLabError } from '../../core/errors.js';
 import type { Detection, FileProbe, StageContext } from '../source-reader.js';
-import { readJsonObjectsSql, runReadingFile } from './json-object-file.js';
+import { readJsonObjectsSql, runReadingFile } from '../json-object-file.js';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -49,6 +49,7 @@ async function fromJsonObjects(probe: FileProbe, ctx: StageContext): Promise<str
       CASE WHEN json_type(json->'results') = 'ARRAY' THEN CAST(json->'results' AS JSON[]) END AS results,
       CASE WHEN json_type(json->'columns') = 'ARRAY' THEN from_json(json->'columns', '["VARCHAR"]') END AS cols
     FROM ${readJsonObjectsSql(probe, ctx)}`,
+    'save the API response unchanged (one JSON object per file), or export NDJSON instead',
   );
   const columnSets = await ctx.all<{ cols: string[] }>(`SELECT DISTINCT cols FROM ${pages} WHERE cols IS NOT NULL`);
   for (const { cols } of columnSets) checkPageColumns(cols, probe);
