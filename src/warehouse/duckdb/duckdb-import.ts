@@ -396,6 +396,9 @@ export async function importFiles(
     report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
     const { conflicts } = await resolvePersons(session, staged);
     const results: FileImportResult[] = [];
+    // Row order in the events table carries no meaning, and writing without keeping it is 2-3x faster. (Staging
+    // keeps the default: line numbers come from row_number() over the ordered scan.)
+    await session.run('SET preserve_insertion_order = false');
     for (const [i, s] of staged.entries()) {
       report({ phase: 'loading', file: s.plan.probe.path, fileIndex: i, bytesDone, rowsRead });
       const imported = s.skipped === null ? await insertEvents(session, s, importId) : 0;
@@ -415,6 +418,7 @@ export async function importFiles(
     report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
     await assignInactivitySessions(session, importId, config.sessions.inactivity_minutes);
     await rebuildSessions(session);
+    await session.run('RESET preserve_insertion_order');
 
     for (const path of empties) {
       results.push({ path, source: 'unknown', layout: 'empty', read: 0, imported: 0, duplicates: 0, rejected: 0, partial: null, skipped: 'empty file: nothing to import' });
