@@ -156,6 +156,26 @@ describe('import: bad input', () => {
   });
 });
 
+describe('import: derived rage clicks', () => {
+  it('marks N clicks on one element within T ms as rage clicks, for sources without a rage flag', async () => {
+    const { tw, ws } = await setup();
+    const click = (ms: number, el: string, id: string) => ({
+      event_id: id, device_id: 'd1', event: 'click', kind: 'click', selector: el, url: 'https://x.io/a', time: 1700000000000 + ms,
+    });
+    const file = tw.write(
+      'clicks.ndjson',
+      ndjson([
+        click(0, '#save', 'a1'), click(400, '#save', 'a2'), click(800, '#save', 'a3'), click(1500, '#save', 'a4'),
+        click(0, '#other', 'b1'), click(600, '#other', 'b2'), click(1100, '#other', 'b3'),
+        click(5000, '#save', 'c1'), click(5000, '#save', 'c2'), click(5000, '#save', 'c3'),
+      ]),
+    );
+    await ws.import({ files: [file], columnMap: { event_kind: 'kind', element_selector: 'selector', page_url: 'url' } });
+    const rows = await ws.sql<{ id: string; rage: boolean }>(`SELECT source_event_id AS id, rage_click AS rage FROM events ORDER BY 1`);
+    expect(rows.filter((r) => r.rage).map((r) => r.id)).toEqual(['a1', 'a2', 'a3', 'c1', 'c2', 'c3']);
+  });
+});
+
 describe('import: empty export windows', () => {
   it('--skip-empty lists empty files as skipped, imports the rest, and is not partial', async () => {
     const { tw, ws } = await setup();

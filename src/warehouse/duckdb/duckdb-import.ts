@@ -90,6 +90,8 @@ interface StagedGood {
   readonly plan: PlannedFile;
   readonly table: string;
   readonly links: string | undefined;
+  /** Table of event ids derived as rage clicks (sources without a rage flag). */
+  readonly rage?: string | undefined;
   readonly read: number;
   readonly good: number;
   readonly rejected: number;
@@ -184,33 +186,36 @@ async function stageOne(
     await session.run(`INSERT INTO _import_quarantine VALUES (${importId}, ${sqlLiteral(file)}, ${r.line}, ${sqlLiteral(r.reason)})`);
   }
 
+  // The good rows stay a view over the reader's staged table: a second 10M-row copy would double the memory
+  // (and the spilling) of a large import. Only a file with internal duplicates is materialised, deduplicated.
   const g = ctx.tempName('good');
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${g} AS
-    SELECT md5(source || chr(31) || source_event_id)::UUID AS event_id, * EXCLUDE (_reject)
-    FROM ${v} WHERE _reject IS NULL`);
+  const goodSelect = `SELECT md5(source || chr(31) || source_event_id)::UUID AS event_id, * EXCLUDE (_reject) FROM ${v} WHERE _reject IS NULL`;
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${g} AS ${goodSelect}`);
   const good = read - rejectedRows;
   // Most files have no internal duplicates: a distinct count (a hash aggregate) is far cheaper than always
   // partitioning the whole file with a window to keep the first of each id.
   const distinct = await count(session, `SELECT count(DISTINCT event_id) AS n FROM ${g}`);
+  let table = g;
   if (distinct < good) {
-    await session.run(`CREATE OR REPLACE TEMP TABLE ${g} AS
+    table = ctx.tempName('dedup');
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
       SELECT * FROM ${g} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _line) = 1`);
   }
-  await session.run(`DROP VIEW IF EXISTS ${v}`);
-
-  if (!staged.nativeRageClicks) await deriveRageClicks(session, g, config);
-  return { plan, table: g, links: staged.links, read: read + csvRejects.length, good, rejected, partial, skipped: null };
+  const rage = staged.nativeRageClicks ? undefined : await deriveRageClicks(session, ctx, table, config);
+  return { plan, table, links: staged.links, rage, read: read + csvRejects.length, good, rejected, partial, skipped: null };
 }
+
 
 /**
  * A click is a rage click when it is one of N clicks on the same element, by the same device on the same page,
  * within T ms (usagelab.yaml rage_clicks). Only for sources without their own rage flag.
  */
-async function deriveRageClicks(session: DuckdbSession, table: string, config: UsageLabConfig): Promise<void> {
+async function deriveRageClicks(session: DuckdbSession, ctx: DuckdbStageContext, table: string, config: UsageLabConfig): Promise<string> {
   const n = config.rage_clicks.min_clicks;
   const ms = config.rage_clicks.within_ms;
-  await session.run(`UPDATE ${table} SET rage_click = true WHERE event_id IN (
-    SELECT event_id FROM (
+  const rage = ctx.tempName('rage');
+  await session.run(`CREATE OR REPLACE TEMP TABLE ${rage} AS
+    SELECT DISTINCT event_id FROM (
       SELECT event_id, max(starts::INTEGER) OVER (PARTITION BY k ORDER BY occurred_at, _line ROWS BETWEEN ${n - 1} PRECEDING AND CURRENT ROW) AS in_series
       FROM (
         SELECT event_id, occurred_at, _line, k,
@@ -222,8 +227,8 @@ async function deriveRageClicks(session: DuckdbSession, table: string, config: U
           WHERE event_kind = 'click' AND coalesce(element_selector, element_text) IS NOT NULL AND coalesce(anonymous_id, user_id) IS NOT NULL
         )
       )
-    ) WHERE in_series = 1
-  )`);
+    ) WHERE in_series = 1`);
+  return rage;
 }
 
 interface LinkRow {
@@ -298,7 +303,9 @@ async function insertEvents(session: DuckdbSession, s: StagedGood, importId: num
   const before = await count(session, `SELECT count(*) AS n FROM events`);
   // An empty warehouse (the first import) cannot hold duplicates: skip the anti-join.
   const fresh = before === 0;
-  const staged = STAGED_COLUMNS.map((c) => `g.${c.name}`).join(', ');
+  const staged = STAGED_COLUMNS.map((c) =>
+    c.name === 'rage_click' && s.rage !== undefined ? `(g.rage_click OR r.event_id IS NOT NULL) AS rage_click` : `g.${c.name}`,
+  ).join(', ');
   await session.run(`INSERT INTO events BY NAME
     SELECT g.event_id, ${staged}, p.page_path,
       CASE WHEN g.user_id IS NOT NULL THEN 'u:' || g.user_id
@@ -309,6 +316,7 @@ async function insertEvents(session: DuckdbSession, s: StagedGood, importId: num
     FROM ${s.table} g
     LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
     LEFT JOIN ${paths} p ON p.page_url = g.page_url
+    ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}
     ${fresh ? '' : 'WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)'}`);
   await session.run(`DROP TABLE ${paths}`);
   return (await count(session, `SELECT count(*) AS n FROM events`)) - before;
@@ -413,7 +421,9 @@ export async function importFiles(
         partial: s.partial,
         skipped: s.skipped,
       });
-      if (s.table !== '') await session.run(`DROP TABLE IF EXISTS ${s.table}`);
+      // Drop the view / tables of this file now: a multi-file import should not hold them all to the end.
+      if (s.table !== '') await session.run(`DROP ${s.table.includes('_dedup_') ? 'TABLE' : 'VIEW'} IF EXISTS ${s.table}`);
+      if (s.rage !== undefined) await session.run(`DROP TABLE IF EXISTS ${s.rage}`);
     }
     report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
     await assignInactivitySessions(session, importId, config.sessions.inactivity_minutes);
