@@ -50,7 +50,7 @@ export interface ReaderOptions {
 }
 
 /**
- * Helpers a reader stages with. Every relation a helper returns is a DuckDB temp table that lives until the
+ * Helpers a reader stages with. Every relation a helper returns is a DuckDB temp table (Parquet: a view) that lives until the
  * import finishes. `_line` is the 1-based line (NDJSON, JSON array element index, CSV data row + header
  * offset, Parquet row number + 1) used in quarantine messages.
  */

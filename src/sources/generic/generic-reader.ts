@@ -135,7 +135,9 @@ export const genericReader: SourceReader = {
     });
     exprs._reject = `coalesce(${rowReject}, ${required})`;
     const name = ctx.tempName('generic');
-    await ctx.run(`CREATE OR REPLACE TEMP TABLE ${name} AS SELECT ${stagedSelectList(exprs as never)} FROM ${relation}`);
+    // Over Parquet the mapping stays a view (no copy of a large file); text formats are parsed once into a table.
+    const kind = detection.format === 'parquet' ? 'VIEW' : 'TABLE';
+    await ctx.run(`CREATE OR REPLACE TEMP ${kind} ${name} AS SELECT ${stagedSelectList(exprs as never)} FROM ${relation}`);
     return { relation: name, nativeRageClicks: false };
   },
 };

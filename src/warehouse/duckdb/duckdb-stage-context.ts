@@ -210,13 +210,17 @@ export class DuckdbStageContext implements StageContext {
     return rows.map((r) => ({ line: Number(r.line), reason: r.reason }));
   }
 
+  /** A view, not a copy: Parquet is already columnar on disk and rescanning it is cheaper than spilling a copy. */
   async readParquet(path: string): Promise<string> {
     const name = this.tempName('parquet');
-    return this.load(
-      path,
-      name,
-      `SELECT file_row_number + 1 AS _line, * EXCLUDE (file_row_number) FROM read_parquet(${sqlLiteral(path)}, file_row_number = true)`,
-    );
+    try {
+      await this.session.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
+        SELECT file_row_number + 1 AS _line, * EXCLUDE (file_row_number) FROM read_parquet(${sqlLiteral(path)}, file_row_number = true)`);
+      await this.session.all(`SELECT count(*) FROM ${name}`);
+    } catch (err) {
+      throw fileError(path, err);
+    }
+    return name;
   }
 
   async readAvro(paths: readonly string[]): Promise<string> {
