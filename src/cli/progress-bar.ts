@@ -18,7 +18,7 @@ export function importProgressBar(io: Io): { update: (p: ImportProgress) => void
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {
-      format: '{phase} [{bar}] {percentage}% | {done}/{total} | {rows} rows | {rate}/s | ETA {eta_formatted} | {file}',
+      format: '{phase} [{bar}] {percentage}% | {done}/{size} | {rows} rows | {rate}/s | ETA {eta} | {file}',
       hideCursor: true,
       stream: process.stderr,
       etaBuffer: 20,
@@ -29,12 +29,15 @@ export function importProgressBar(io: Io): { update: (p: ImportProgress) => void
   return {
     update(p) {
       const total = Math.max(1, Math.round(p.bytesTotal));
+      const elapsed = Math.max(0.001, (Date.now() - started) / 1000);
+      const perSecond = p.bytesDone / elapsed;
       const payload = {
         phase: p.phase.padEnd(10),
         done: bytes(p.bytesDone),
-        total: bytes(p.bytesTotal),
+        size: bytes(p.bytesTotal),
+        eta: p.bytesDone <= 0 || perSecond <= 0 ? '…' : p.bytesDone >= p.bytesTotal ? '0s' : `${Math.ceil((p.bytesTotal - p.bytesDone) / perSecond)}s`,
         rows: p.rowsRead.toLocaleString('en-US'),
-        rate: bytes(p.bytesDone / Math.max(0.001, (Date.now() - started) / 1000)),
+        rate: bytes(perSecond),
         file: p.file === undefined ? '' : p.file.split('/').pop(),
       };
       if (!startedBar) {
