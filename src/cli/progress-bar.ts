@@ -18,7 +18,7 @@ export function importProgressBar(io: Io): { update: (p: ImportProgress) => void
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {
-      format: '{phase} [{bar}] {percentage}% | {done}/{size} | {rows} rows | {rate}/s | ETA {eta} | {file}',
+      format: '{phase} [{bar}] {percentage}% | {done}/{size} | {rows} rows | {rate}/s | ETA {remaining} | {file}',
       hideCursor: true,
       stream: process.stderr,
       etaBuffer: 20,
@@ -35,7 +35,7 @@ export function importProgressBar(io: Io): { update: (p: ImportProgress) => void
         phase: p.phase.padEnd(10),
         done: bytes(p.bytesDone),
         size: bytes(p.bytesTotal),
-        eta: p.bytesDone <= 0 || perSecond <= 0 ? '…' : p.bytesDone >= p.bytesTotal ? '0s' : `${Math.ceil((p.bytesTotal - p.bytesDone) / perSecond)}s`,
+        remaining: p.bytesDone <= 0 || perSecond <= 0 ? '…' : p.bytesDone >= p.bytesTotal ? '0s' : `${Math.ceil((p.bytesTotal - p.bytesDone) / perSecond)}s`,
         rows: p.rowsRead.toLocaleString('en-US'),
         rate: bytes(perSecond),
         file: p.file === undefined ? '' : p.file.split('/').pop(),
