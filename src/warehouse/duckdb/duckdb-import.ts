@@ -297,29 +297,56 @@ async function resolvePersons(session: DuckdbSession, staged: readonly StagedGoo
   return { conflicts: resolution.conflicts };
 }
 
-async function insertEvents(session: DuckdbSession, s: StagedGood, importId: number): Promise<number> {
-  const paths = `${s.table}_paths`;
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${paths} AS SELECT page_url, ul_clean_path(page_url) AS page_path FROM (SELECT DISTINCT page_url FROM ${s.table} WHERE page_url IS NOT NULL)`);
-  const before = await count(session, `SELECT count(*) AS n FROM events`);
+/**
+ * Inserts the rows of every file of the import at once: one dedup across files (the first file wins), one
+ * anti-join against the warehouse, one insert. Per file, that is what an import of many small exports (a GA4 table
+ * per day, an Amplitude file per hour) would otherwise pay again and again. Returns rows imported per file index.
+ */
+async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[], importId: number): Promise<Map<number, number>> {
+  const active = staged.map((s, i) => ({ s, i })).filter(({ s }) => s.skipped === null);
+  const imported = new Map<number, number>();
+  if (active.length === 0) return imported;
+  const perFile = active.map(
+    ({ s, i }) =>
+      `SELECT ${i} AS _file, g.* ${s.rage === undefined ? '' : 'REPLACE ((g.rage_click OR r.event_id IS NOT NULL) AS rage_click)'}
+       FROM ${s.table} g ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}`,
+  );
+  // One file: a view, no copy. Several: materialised once, deduplicated across files.
+  if (perFile.length === 1) await session.run(`CREATE OR REPLACE TEMP VIEW _import_rows AS ${perFile[0]}`);
+  else {
+    await session.run(`CREATE OR REPLACE TEMP TABLE _import_rows AS
+      SELECT * FROM (${perFile.join('\nUNION ALL BY NAME\n')})
+      QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _file, _line) = 1`);
+  }
   // An empty warehouse (the first import) cannot hold duplicates: skip the anti-join.
-  const fresh = before === 0;
-  const staged = STAGED_COLUMNS.map((c) =>
-    c.name === 'rage_click' && s.rage !== undefined ? `(g.rage_click OR r.event_id IS NOT NULL) AS rage_click` : `g.${c.name}`,
-  ).join(', ');
+  const fresh = (await count(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
+  if (fresh) await session.run(`CREATE OR REPLACE TEMP VIEW _new_rows AS SELECT * FROM _import_rows`);
+  else {
+    await session.run(`CREATE OR REPLACE TEMP TABLE _new_rows AS
+      SELECT * FROM _import_rows g WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)`);
+  }
+  for (const r of await session.all<{ f: number; n: string }>(`SELECT _file AS f, count(*) AS n FROM _new_rows GROUP BY _file`)) {
+    imported.set(Number(r.f), Number(r.n));
+  }
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_paths AS
+    SELECT page_url, ul_clean_path(page_url) AS page_path FROM (SELECT DISTINCT page_url FROM _new_rows WHERE page_url IS NOT NULL)`);
+  const columns = STAGED_COLUMNS.map((c) => `g.${c.name}`).join(', ');
   await session.run(`INSERT INTO events BY NAME
-    SELECT g.event_id, ${staged}, p.page_path,
+    SELECT g.event_id, ${columns}, p.page_path,
       CASE WHEN g.user_id IS NOT NULL THEN 'u:' || g.user_id
            WHEN g.anonymous_id IS NOT NULL THEN coalesce(m.person_id, 'a:' || g.source || ':' || g.anonymous_id) END AS person_id,
       CASE WHEN g.vendor_session_id IS NOT NULL
            THEN 's:' || md5(g.source || chr(31) || coalesce(g.anonymous_id, g.user_id, '') || chr(31) || g.vendor_session_id) END AS session_id,
       ${importId} AS import_id
-    FROM ${s.table} g
+    FROM _new_rows g
     LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
-    LEFT JOIN ${paths} p ON p.page_url = g.page_url
-    ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}
-    ${fresh ? '' : 'WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)'}`);
-  await session.run(`DROP TABLE ${paths}`);
-  return (await count(session, `SELECT count(*) AS n FROM events`)) - before;
+    LEFT JOIN _import_paths p ON p.page_url = g.page_url`);
+  for (const name of ['_new_rows', '_import_rows']) {
+    const kind = await session.all<{ t: string }>(`SELECT table_type AS t FROM information_schema.tables WHERE table_name = '${name}'`);
+    await session.run(`DROP ${kind[0]?.t === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${name}`);
+  }
+  await session.run(`DROP TABLE _import_paths`);
+  return imported;
 }
 
 /**
@@ -407,9 +434,10 @@ export async function importFiles(
     // Row order in the events table carries no meaning, and writing without keeping it is 2-3x faster. (Staging
     // keeps the default: line numbers come from row_number() over the ordered scan.)
     await session.run('SET preserve_insertion_order = false');
+    report({ phase: 'loading', fileIndex: plans.length, bytesDone, rowsRead });
+    const importedPerFile = await insertEvents(session, staged, importId);
     for (const [i, s] of staged.entries()) {
-      report({ phase: 'loading', file: s.plan.probe.path, fileIndex: i, bytesDone, rowsRead });
-      const imported = s.skipped === null ? await insertEvents(session, s, importId) : 0;
+      const imported = importedPerFile.get(i) ?? 0;
       results.push({
         path: s.plan.probe.path,
         source: s.plan.reader.id,
@@ -421,7 +449,7 @@ export async function importFiles(
         partial: s.partial,
         skipped: s.skipped,
       });
-      // Drop the view / tables of this file now: a multi-file import should not hold them all to the end.
+      // Drop each file's relations now that its rows are in.
       if (s.table !== '') await session.run(`DROP ${s.table.includes('_dedup_') ? 'TABLE' : 'VIEW'} IF EXISTS ${s.table}`);
       if (s.rage !== undefined) await session.run(`DROP TABLE IF EXISTS ${s.rage}`);
     }
