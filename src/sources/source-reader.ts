@@ -73,6 +73,11 @@ export interface StageContext {
    * Mixpanel's "terminated early" appears as a row with doc NULL, for the reader to recognise.
    */
   readNdjsonLines(path: string): Promise<string>;
+  /**
+   * Several NDJSON files (all gzip or all plain) in one scan, as (_file VARCHAR, _line, line, doc): `_file` is
+   * the path given, `_line` the line within that file. For archives of many small members.
+   */
+  readNdjsonFiles(paths: readonly string[]): Promise<string>;
   /** A JSON array file (gzip or plain) as (_line BIGINT = element index + 1, doc JSON). */
   readJsonArray(path: string): Promise<string>;
   /**

@@ -2,7 +2,8 @@
  * The DuckDB implementation of StageContext: the readers' file helpers. Each helper loads one file into a temp
  * table with a `_line` column, so every record that cannot be read can be quarantined with its line.
  */
-import { openSync, readSync, closeSync, createReadStream } from 'node:fs';
+import { openSync, readSync, closeSync, createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -164,7 +165,7 @@ export class DuckdbStageContext implements StageContext {
     // a fast, parallel line splitter. row_number() over the scan is the line number (insertion order is kept).
     const reader = `read_csv(${sqlLiteral(path)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\x1f',
       quote = '', escape = '', auto_detect = false, max_line_size = 16777216, new_line = '\\n',
-      compression = ${sqlLiteral(compression === 'none' ? 'none' : compression)}, strict_mode = false, null_padding = true)`;
+      compression = ${sqlLiteral(compression)}, strict_mode = false, null_padding = true)`;
     return this.load(
       path,
       name,
@@ -173,6 +174,58 @@ export class DuckdbStageContext implements StageContext {
                CASE WHEN ends_with(line, chr(13)) THEN rtrim(line, chr(13)) ELSE line END AS line FROM ${reader})
        WHERE line IS NOT NULL AND regexp_matches(line, '[^ \t\r]')`,
     );
+  }
+
+  async readNdjsonFiles(paths: readonly string[]): Promise<string> {
+    // DuckDB keeps row order within one file but not across a multi-file scan, so line numbers would be wrong.
+    // The files are concatenated (gunzipped, which also proves each gzip stream complete) into one temp file,
+    // remembering where each starts; one ordered scan then numbers the lines.
+    const combined = join(this.tempDir, `${this.tempName('concat')}.ndjson`);
+    const starts: { file: string; firstLine: number }[] = [];
+    const out = createWriteStream(combined);
+    let lines = 0;
+    try {
+      for (const path of paths) {
+        starts.push({ file: path, firstLine: lines + 1 });
+        const source = createReadStream(path, { highWaterMark: 1 << 20 });
+        const body = magicCompression(path) === 'gzip' ? source.pipe(createGunzip({ chunkSize: 1 << 20 })) : source;
+        let last = 10;
+        try {
+          for await (const chunk of body as AsyncIterable<Buffer>) {
+            for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+            if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+            if (!out.write(chunk)) await once(out, 'drain');
+          }
+        } catch (err) {
+          source.destroy();
+          throw new UsageLabError('import_file_corrupt', `truncated or corrupt gzip: ${(err as Error).message}`, {
+            place: { file: path },
+            hint: 'download or export the file again; nothing from it was imported',
+            cause: err,
+          });
+        }
+        // A file without a final newline must not run into the next one.
+        if (last !== 10) {
+          if (!out.write('\n')) await once(out, 'drain');
+          lines++;
+        }
+      }
+    } finally {
+      out.end();
+      await once(out, 'close');
+    }
+    const all = await this.readNdjsonLines(combined);
+    const offsets = this.tempName('offsets');
+    await this.session.run(`CREATE OR REPLACE TEMP TABLE ${offsets} (_file VARCHAR, first_line BIGINT, next_first BIGINT)`);
+    for (const [i, st] of starts.entries()) {
+      const next = starts[i + 1]?.firstLine ?? lines + 1;
+      await this.session.run(`INSERT INTO ${offsets} VALUES (${sqlLiteral(st.file)}, ${st.firstLine}, ${next})`);
+    }
+    const name = this.tempName('lines');
+    await this.session.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
+      SELECT o._file, l._line - o.first_line + 1 AS _line, l.line, l.doc
+      FROM ${all} l JOIN ${offsets} o ON l._line >= o.first_line AND l._line < o.next_first`);
+    return name;
   }
 
   async readJsonArray(path: string): Promise<string> {
