@@ -11,6 +11,7 @@ import { importCommand, type ImportFlags } from './commands/import-command.js';
 import { sqlCommand } from './commands/sql-command.js';
 import { checkCommand } from './commands/check-command.js';
 import { queryCommand } from './commands/query-command.js';
+import { demoCommand } from './commands/demo-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -65,6 +66,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (query: string, opts: { json?: boolean }) => {
       json = opts.json === true;
       code = await queryCommand(io, query, { ...global(), ...opts });
+    });
+
+  program
+    .command('demo')
+    .description('create a demo workspace: synthetic exports of all six tools, imported and queried (no network)')
+    .argument('[dir]', 'folder for the demo workspace', 'demo-workspace')
+    .option('--seed <n>', 'random seed (same seed, same data)')
+    .option('--people <n>', 'number of simulated people')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: { json?: boolean; seed?: string; people?: string }) => {
+      json = opts.json === true;
+      code = await demoCommand(io, dir, opts);
     });
 
   program
