@@ -24,6 +24,7 @@ export type Row = Record<string, unknown>;
 
 /** USAGELAB_TRACE=1 logs every statement slower than 200 ms to stderr (for profiling imports). */
 const TRACE = process.env.USAGELAB_TRACE === '1';
+const TRACE_MS = Number(process.env.USAGELAB_TRACE_MS ?? 200);
 
 export class DuckdbSession {
   private constructor(
@@ -70,7 +71,7 @@ export class DuckdbSession {
     const started = Date.now();
     try {
       await this.connection.run(sql, params);
-      if (TRACE && Date.now() - started > 200) process.stderr.write(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+      if (TRACE && Date.now() - started >= TRACE_MS) process.stderr.write(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
     } catch (err) {
       throw wrapDriverError(err, sql);
     }

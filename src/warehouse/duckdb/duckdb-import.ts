@@ -311,13 +311,14 @@ async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[
       `SELECT ${i} AS _file, g.* ${s.rage === undefined ? '' : 'REPLACE ((g.rage_click OR r.event_id IS NOT NULL) AS rage_click)'}
        FROM ${s.table} g ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}`,
   );
-  // One file: a view, no copy. Several: materialised once, deduplicated across files.
-  if (perFile.length === 1) await session.run(`CREATE OR REPLACE TEMP VIEW _import_rows AS ${perFile[0]}`);
-  else {
-    await session.run(`CREATE OR REPLACE TEMP TABLE _import_rows AS
-      SELECT * FROM (${perFile.join('\nUNION ALL BY NAME\n')})
-      QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _file, _line) = 1`);
-  }
+  // Files of one import may share event ids (overlapping exports, GA4 intraday + daily): the first file (then the
+  // first line) wins. Only the ids that repeat are grouped into a small table; the rows stay a view, no copy.
+  await session.run(`CREATE OR REPLACE TEMP VIEW _import_all AS ${perFile.join('\nUNION ALL BY NAME\n')}`);
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_winners AS
+    SELECT event_id, min({'f': _file, 'l': _line}) AS w FROM _import_all GROUP BY event_id HAVING count(*) > 1`);
+  await session.run(`CREATE OR REPLACE TEMP VIEW _import_rows AS
+    SELECT u.* FROM _import_all u LEFT JOIN _import_winners d ON d.event_id = u.event_id
+    WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
   // An empty warehouse (the first import) cannot hold duplicates: skip the anti-join.
   const fresh = (await count(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
   if (fresh) await session.run(`CREATE OR REPLACE TEMP VIEW _new_rows AS SELECT * FROM _import_rows`);
@@ -341,10 +342,10 @@ async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[
     FROM _new_rows g
     LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
     LEFT JOIN _import_paths p ON p.page_url = g.page_url`);
-  for (const name of ['_new_rows', '_import_rows']) {
-    const kind = await session.all<{ t: string }>(`SELECT table_type AS t FROM information_schema.tables WHERE table_name = '${name}'`);
-    await session.run(`DROP ${kind[0]?.t === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS ${name}`);
-  }
+  await session.run(fresh ? `DROP VIEW _new_rows` : `DROP TABLE _new_rows`);
+  await session.run(`DROP VIEW _import_rows`);
+  await session.run(`DROP VIEW _import_all`);
+  await session.run(`DROP TABLE _import_winners`);
   await session.run(`DROP TABLE _import_paths`);
   return imported;
 }

@@ -217,10 +217,8 @@ export class DuckdbStageContext implements StageContext {
     const all = await this.readNdjsonLines(combined);
     const offsets = this.tempName('offsets');
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${offsets} (_file VARCHAR, first_line BIGINT, next_first BIGINT)`);
-    for (const [i, st] of starts.entries()) {
-      const next = starts[i + 1]?.firstLine ?? lines + 1;
-      await this.session.run(`INSERT INTO ${offsets} VALUES (${sqlLiteral(st.file)}, ${st.firstLine}, ${next})`);
-    }
+    const values = starts.map((st, i) => `(${sqlLiteral(st.file)}, ${st.firstLine}, ${starts[i + 1]?.firstLine ?? lines + 1})`);
+    await this.session.run(`INSERT INTO ${offsets} VALUES ${values.join(', ')}`);
     const name = this.tempName('lines');
     await this.session.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
       SELECT o._file, l._line - o.first_line + 1 AS _line, l.line, l.doc
