@@ -9,6 +9,7 @@ import { crc32, gunzipSync } from 'node:zlib';
 import avro from 'avsc';
 import snappy from 'snappyjs';
 import yauzl from 'yauzl';
+import { exactLong } from '../../core/avro-exact-long.js';
 
 /** Every file below `root` (relative path → sha256), sorted. */
 export function hashTree(root: string): Record<string, string> {
@@ -61,18 +62,6 @@ export function readZip(path: string): Promise<Map<string, Buffer>> {
   });
 }
 
-const exactLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 /** Records of an Avro container file; longs as bigint; snappy blocks' CRC checked. */
 export function readAvro(path: string): Promise<{ codec: string; records: Record<string, unknown>[] }> {

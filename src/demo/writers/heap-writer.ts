@@ -18,23 +18,12 @@ import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { TimeOrderedQueue, ensureDir } from '../output.js';
 import { Rng } from '../random.js';
 import { deviceLabel, fullName, ipFor } from './common.js';
+import { exactLong } from '../../core/avro-exact-long.js';
 
 export const HEAP_DUMP_ID = 1042;
 export const HEAP_BUCKET = 'heap-rs3-acmeboards';
 
 /** Avro `long` carried as a bigint, so ids above 2^53 are written exactly. */
-const exactLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 /** Avro's snappy codec: the snappy block followed by the big-endian CRC-32 of the uncompressed data. */
 function snappyCodec(buf: Buffer, cb: (err: Error | null, out?: Buffer) => void): void {

@@ -8,19 +8,8 @@ import avro from 'avsc';
 import snappy from 'snappyjs';
 import { inflateRawSync } from 'node:zlib';
 import { UsageLabError } from '../../core/errors.js';
+import { exactLong } from '../../core/avro-exact-long.js';
 
-const exactLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 const codecs = {
   null: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, buf),

@@ -9,22 +9,11 @@ import { dirname, join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import snappy from 'snappyjs';
+import { exactLong } from '../../../core/avro-exact-long.js';
 
 export type Codec = 'null' | 'deflate' | 'snappy';
 export type FieldType = 'long' | 'string' | 'double' | 'boolean' | 'int';
 
-const exactLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as string),
-  toJSON: (n: bigint) => n.toString(),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 type Callback = (err: Error | null, out?: Buffer) => void;
 const codecs = {
