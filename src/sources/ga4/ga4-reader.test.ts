@@ -6,11 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ga4Reader } from './ga4-reader.js';
-import { stageFile, probeForTest, type StagedRows } from '../../test-support/stage-file.js';
+import { stageFile, probeForTest, type StagedRows, stageAndQuery as stageAndQueryWith } from '../../test-support/stage-file.js';
 import { UsageLabError } from '../../core/errors.js';
-import { configSchema } from '../../core/config-schema.js';
-import { DuckdbSession } from '../../warehouse/duckdb/duckdb-connection.js';
-import { DuckdbStageContext } from '../../warehouse/duckdb/duckdb-stage-context.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '../../..');
@@ -62,20 +59,8 @@ const byLine = (staged: StagedRows, line: number): Record<string, unknown> => {
   return row;
 };
 
-/** Stages `path` and runs `sql(relation)` before the session closes, to see JSON as DuckDB holds it (exact digits). */
-async function stageAndQuery(path: string, sql: (relation: string) => string): Promise<Record<string, unknown>[]> {
-  const session = await DuckdbSession.open({ path: ':memory:' });
-  const tempDir = mkdtempSync(join(tmpdir(), 'usagelab-ga4-stage-'));
-  try {
-    const probe = await probeForTest(path);
-    const ctx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, tempDir);
-    const staged = await ga4Reader.stage(probe, ga4Reader.detect(probe)!, ctx);
-    return await session.all(sql(staged.relation));
-  } finally {
-    session.close();
-    rmSync(tempDir, { recursive: true, force: true });
-  }
-}
+const stageAndQuery = (path: string, sql: (relation: string) => string): Promise<Record<string, unknown>[]> =>
+  stageAndQueryWith(ga4Reader, path, sql);
 
 async function rejection(promise: Promise<unknown>): Promise<UsageLabError> {
   const err = await promise.then(

@@ -5,12 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { mixpanelReader } from './mixpanel-reader.js';
-import { stageFile, probeForTest, type StagedRows } from '../../test-support/stage-file.js';
-import { UsageLabError } from '../../core/errors.js';
-import { configSchema, type UsageLabConfig } from '../../core/config-schema.js';
-import { probeFile } from '../file-probe.js';
-import { DuckdbSession } from '../../warehouse/duckdb/duckdb-connection.js';
-import { DuckdbStageContext } from '../../warehouse/duckdb/duckdb-stage-context.js';
+import { stageFile, probeForTest, type StagedRows, stageAndQuery as stageAndQueryWith, expectUsageLabError } from '../../test-support/stage-file.js';
+import { type UsageLabConfig } from '../../core/config-schema.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(HERE, '../../..');
@@ -33,33 +29,9 @@ const write = (name: string, content: string | Uint8Array): string => {
   return path;
 };
 
-/** Stages `path` and runs `sql(relation)` on the staged relation before the session closes (raw JSON text). */
-async function stageAndQuery(path: string, sql: (relation: string) => string): Promise<Record<string, unknown>[]> {
-  const session = await DuckdbSession.open({ path: ':memory:' });
-  const tempDir = mkdtempSync(join(tmpdir(), 'usagelab-mixpanel-stage-'));
-  try {
-    const probe = await probeFile(path, { parquetColumns: async () => [] });
-    const detection = mixpanelReader.detect(probe)!;
-    const ctx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, tempDir);
-    const staged = await mixpanelReader.stage(probe, detection, ctx);
-    return await session.all(sql(staged.relation));
-  } finally {
-    session.close();
-    rmSync(tempDir, { recursive: true, force: true });
-  }
-}
+const stageAndQuery = (path: string, sql: (relation: string) => string): Promise<Record<string, unknown>[]> =>
+  stageAndQueryWith(mixpanelReader, path, sql);
 
-async function expectUsageLabError(promise: Promise<unknown>, code: string, messagePart: string | RegExp): Promise<UsageLabError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(UsageLabError);
-  const e = err as UsageLabError;
-  expect(e.code).toBe(code);
-  expect(e.message).toMatch(messagePart);
-  return e;
-}
 
 describe('mixpanel reader: raw export NDJSON (fixture)', () => {
   let staged: StagedRows;
