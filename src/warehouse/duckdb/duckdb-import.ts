@@ -314,8 +314,10 @@ async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[
   // Files of one import may share event ids (overlapping exports, GA4 intraday + daily): the first file (then the
   // first line) wins. Only the ids that repeat are grouped into a small table; the rows stay a view, no copy.
   await session.run(`CREATE OR REPLACE TEMP VIEW _import_all AS ${perFile.join('\nUNION ALL BY NAME\n')}`);
+  // One file was already deduplicated on its own: no ids repeat, so skip grouping every id.
   await session.run(`CREATE OR REPLACE TEMP TABLE _import_winners AS
-    SELECT event_id, min({'f': _file, 'l': _line}) AS w FROM _import_all GROUP BY event_id HAVING count(*) > 1`);
+    SELECT event_id, min({'f': _file, 'l': _line}) AS w FROM _import_all
+    WHERE ${perFile.length > 1} GROUP BY event_id HAVING count(*) > 1`);
   await session.run(`CREATE OR REPLACE TEMP VIEW _import_rows AS
     SELECT u.* FROM _import_all u LEFT JOIN _import_winners d ON d.event_id = u.event_id
     WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
