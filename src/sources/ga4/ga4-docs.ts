@@ -6,28 +6,15 @@
 import { UsageLabError } from '../../core/errors.js';
 import type { Detection, FileProbe, StageContext } from '../source-reader.js';
 import { readJsonObjectsSql, runReadingFile } from '../json-object-file.js';
+import { ndjsonRecords, jsonArrayRecords } from '../json-records.js';
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-async function fromNdjson(probe: FileProbe, ctx: StageContext): Promise<string> {
-  const lines = await ctx.readNdjsonLines(probe.path);
-  const name = ctx.tempName('ga4_docs');
-  await ctx.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
-    SELECT _line, doc, CASE WHEN doc IS NULL THEN 'record: not a JSON object' END AS rec_reject FROM ${lines}`);
-  return name;
-}
+const fromNdjson = (probe: FileProbe, ctx: StageContext): Promise<string> => ndjsonRecords(probe, ctx, 'ga4_docs');
 
-async function fromJsonArray(probe: FileProbe, ctx: StageContext): Promise<string> {
-  const elements = await ctx.readJsonArray(probe.path);
-  const name = ctx.tempName('ga4_docs');
-  await ctx.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
-    SELECT _line, CASE WHEN json_type(doc) = 'OBJECT' THEN doc END AS doc,
-      CASE WHEN json_type(doc) IS DISTINCT FROM 'OBJECT' THEN 'record: not a JSON object' END AS rec_reject
-    FROM ${elements}`);
-  return name;
-}
+const fromJsonArray = (probe: FileProbe, ctx: StageContext): Promise<string> => jsonArrayRecords(probe, ctx, 'ga4_docs');
 
 /** One or more (pretty-printed) row objects in a file; _line is the object's position. */
 async function fromJsonObjects(probe: FileProbe, ctx: StageContext): Promise<string> {

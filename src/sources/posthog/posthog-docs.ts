@@ -7,6 +7,7 @@
 import { UsageLabError } from '../../core/errors.js';
 import type { Detection, FileProbe, StageContext } from '../source-reader.js';
 import { readJsonObjectsSql, runReadingFile } from '../json-object-file.js';
+import { ndjsonRecords, jsonArrayRecords } from '../json-records.js';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -17,23 +18,9 @@ export function normaliseCsvName(name: string): string {
   return name.startsWith('*.') ? name.slice(2) : name;
 }
 
-async function fromNdjson(probe: FileProbe, ctx: StageContext): Promise<string> {
-  const lines = await ctx.readNdjsonLines(probe.path);
-  const name = ctx.tempName('posthog_docs');
-  await ctx.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
-    SELECT _line, doc, CASE WHEN doc IS NULL THEN 'record: not a JSON object' END AS rec_reject FROM ${lines}`);
-  return name;
-}
+const fromNdjson = (probe: FileProbe, ctx: StageContext): Promise<string> => ndjsonRecords(probe, ctx, 'posthog_docs');
 
-async function fromJsonArray(probe: FileProbe, ctx: StageContext): Promise<string> {
-  const elements = await ctx.readJsonArray(probe.path);
-  const name = ctx.tempName('posthog_docs');
-  await ctx.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
-    SELECT _line, CASE WHEN json_type(doc) = 'OBJECT' THEN doc END AS doc,
-      CASE WHEN json_type(doc) IS DISTINCT FROM 'OBJECT' THEN 'record: not a JSON object' END AS rec_reject
-    FROM ${elements}`);
-  return name;
-}
+const fromJsonArray = (probe: FileProbe, ctx: StageContext): Promise<string> => jsonArrayRecords(probe, ctx, 'posthog_docs');
 
 /**
  * Query-API pages `{"results": [[...], ...], "columns": [...]}` (rows zipped with the column names), events-API
