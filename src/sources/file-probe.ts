@@ -109,7 +109,22 @@ function firstJson(head: string): { format: FileFormat; record: Record<string, u
       const obj = tryParseObject(trimmed.slice(0, end + 1));
       if (obj !== undefined) return { format: 'json-object', record: obj };
     }
+    const later = firstObjectLine(trimmed);
+    if (later !== undefined) return { format: 'ndjson', record: later };
     return { format: trimmed.length >= HEAD_BYTES - 1 ? 'json-object' : 'ndjson', record: undefined };
+  }
+  return undefined;
+}
+
+/**
+ * The first of the head's first 50 lines that is a JSON object: NDJSON readers quarantine a bad line, so one bad
+ * (or cut) line at the top must not hide what the file is.
+ */
+function firstObjectLine(head: string): Record<string, unknown> | undefined {
+  for (const line of head.split('\n').slice(0, 50)) {
+    // NDJSON records start at the line's first character; an indented "{" is inside a pretty-printed value.
+    const record = line.startsWith('{') ? tryParseObject(line) : undefined;
+    if (record !== undefined) return record;
   }
   return undefined;
 }
@@ -213,6 +228,10 @@ export async function probeFile(path: string, options: ProbeOptions): Promise<Fi
   }
   const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
   const header = parseCsvHeaderLine(firstLine);
+  const laterRecord = header === undefined ? firstObjectLine(head) : undefined;
+  if (laterRecord !== undefined) {
+    return { ...empty, isDirectory: false, baseName, compression, sizeBytes: stat.size, head, firstRecord: laterRecord, format: 'ndjson' };
+  }
   if (header !== undefined) {
     return { ...empty, isDirectory: false, baseName, compression, sizeBytes: stat.size, head, csvHeader: header, format: 'csv' };
   }

@@ -31,24 +31,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/**
- * The first JSON object in the head: the probe's first record, else the first line that parses (the probe
- * gives up on a file whose first line is not JSON, though NDJSON readers quarantine just that line).
- */
-function firstObject(probe: FileProbe): Record<string, unknown> | undefined {
-  if (probe.firstRecord !== undefined) return probe.firstRecord;
-  if (probe.format !== 'ndjson' && probe.format !== undefined) return undefined;
-  for (const line of probe.head.split('\n').slice(0, 50)) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isObject(value)) return value;
-    } catch {
-      // A line cut at the head's end or a non-JSON line: try the next.
-    }
-  }
-  return undefined;
-}
-
 /** 0 when the record is not an Amplitude event; else how sure. */
 function recordConfidence(record: Record<string, unknown>): number {
   if (typeof record.event_type !== 'string') return 0;
@@ -69,7 +51,7 @@ export function detectAmplitude(probe: FileProbe): Detection | undefined {
     return events.every((m) => /\.json\.gz$/i.test(m)) ? { format: 'zip', confidence: 0.5, layout: 'zip of gzipped NDJSON (Amplitude Export API?)' } : undefined;
   }
   if (probe.format !== 'ndjson' && probe.format !== undefined) return undefined;
-  const record = firstObject(probe);
+  const record = probe.firstRecord;
   if (record === undefined) return undefined;
   const direct = recordConfidence(record);
   if (direct > 0) {

@@ -13,21 +13,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The probe's first record, else the first head line that parses (the probe gives up after a bad first line). */
-function firstObject(probe: FileProbe): Record<string, unknown> | undefined {
-  if (probe.firstRecord !== undefined) return probe.firstRecord;
-  if (probe.format !== 'ndjson' && probe.format !== undefined) return undefined;
-  for (const line of probe.head.split('\n').slice(0, 50)) {
-    try {
-      const value: unknown = JSON.parse(line);
-      if (isObject(value)) return value;
-    } catch {
-      // A line cut at the head's end, or "terminated early": try the next.
-    }
-  }
-  return undefined;
-}
-
 const LAYOUTS: Partial<Record<string, { format: 'ndjson' | 'json-object'; layout: string }>> = {
   ndjson: { format: 'ndjson', layout: 'Mixpanel raw event export (NDJSON)' },
   // A file whose first line is not JSON: NDJSON when a later line is a Mixpanel record.
@@ -40,7 +25,7 @@ export function detectMixpanel(probe: FileProbe): Detection | undefined {
   const shape = LAYOUTS[probe.format ?? 'none'];
   if (shape === undefined) return undefined;
   const { format, layout } = shape;
-  const record = firstObject(probe);
+  const record = probe.firstRecord;
   if (record === undefined || typeof record.event !== 'string' || !isObject(record.properties)) return undefined;
   const props = record.properties;
   if (!('time' in props)) return undefined;
