@@ -254,7 +254,7 @@ export class DuckdbStageContext implements StageContext {
   }
 
   /** CSV rows DuckDB rejected while reading `relation` (readCsv output): line and reason. */
-  async csvRejects(relation: string): Promise<{ line: number; reason: string }[]> {
+  private async csvRejects(relation: string): Promise<{ line: number; reason: string }[]> {
     const rows = await this.session.all<{ line: string; reason: string }>(
       `SELECT line, coalesce(column_name || ': ', '') || error_message AS reason FROM ${relation}_rejects ORDER BY line`,
     );

@@ -5,11 +5,6 @@ import { UsageLabError } from '../../core/errors.js';
 import { DuckdbSession } from './duckdb-connection.js';
 import { migrate } from './migrations.js';
 
-export interface OpenWarehouseOptions {
-  /** Open without creating or migrating (read-only commands on a workspace with no data yet). */
-  readOnly?: boolean;
-}
-
 export function warehousePath(workspaceDir: string, config: UsageLabConfig): string {
   if (config.warehouse.engine !== 'duckdb') {
     throw new UsageLabError('warehouse_engine_unsupported', `warehouse engine "${config.warehouse.engine}" is not available yet`, {
@@ -19,7 +14,7 @@ export function warehousePath(workspaceDir: string, config: UsageLabConfig): str
   return resolve(workspaceDir, config.warehouse.path);
 }
 
-export async function openWarehouse(workspaceDir: string, config: UsageLabConfig, _options: OpenWarehouseOptions = {}): Promise<DuckdbSession> {
+export async function openWarehouse(workspaceDir: string, config: UsageLabConfig): Promise<DuckdbSession> {
   const path = warehousePath(workspaceDir, config);
   const wh = config.warehouse as Extract<UsageLabConfig['warehouse'], { engine: 'duckdb' }>;
   const session = await DuckdbSession.open({
