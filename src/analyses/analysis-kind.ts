@@ -3,6 +3,8 @@
  * stable codes, and a run that returns a documented, versioned JSON result.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { WeekStart } from './common/time-buckets.js';
+import type { SegmentDefinition } from './segment/segment-definition.js';
 
 /**
  * The warehouse as analyses see it. Structural on purpose: analyses may not import the warehouse module
@@ -15,6 +17,10 @@ export interface AnalysisSession {
 export interface AnalysisRunOptions {
   /** IANA time zone for calendar dates in the definition (usagelab.yaml `timezone`). */
   timezone: string;
+  /** First day of calendar weeks (usagelab.yaml `week_start`); default monday. */
+  weekStart?: WeekStart;
+  /** Saved segments by name, for `segment`, `breakdown: segment:NAME` and `exclude` (the library loads queries/). */
+  segments?: ReadonlyMap<string, SegmentDefinition>;
 }
 
 /** One broken validation rule: a stable code, the field (dotted path) it concerns, and what to do. */

@@ -99,4 +99,44 @@ describe('usagelab CLI', () => {
     expect(await main(['--workspace', dir, 'query', 'signup-funnel'], table)).toBe(0);
     expect(table.out).toContain('33.3%');
   });
+
+  it('ad hoc funnel, --people, --csv, and a saved segment used by name', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'usagelab-cli-'));
+    await main(['init', dir], captureIo());
+    const file = join(dir, 'events.ndjson');
+    const rows = [
+      { user_id: 'a', event: 'signup', time: '2026-01-01T10:00:00Z' },
+      { user_id: 'a', event: 'pay', time: '2026-01-01T11:00:00Z' },
+      { user_id: 'a', event: 'pay', time: '2026-01-03T11:00:00Z' },
+      { user_id: 'b', event: 'signup', time: '2026-01-01T10:00:00Z' },
+      { user_id: 'b', event: 'help', time: '2026-01-01T10:05:00Z' },
+      { user_id: '=cmd', event: 'signup', time: '2026-01-01T10:00:00Z' },
+    ];
+    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+    expect(await main(['--workspace', dir, 'import', file], captureIo())).toBe(0);
+
+    const json = captureIo();
+    expect(await main(['--workspace', dir, 'funnel', '--steps', 'signup,pay', '--window', '1d', '--people', '1', '--json'], json)).toBe(0);
+    const r = JSON.parse(json.out) as { steps: { count: number }[]; dropped_people: { ids: string[] }; dropped: { next_events: { event: string }[] }[] };
+    expect(r.steps.map((x) => x.count)).toEqual([3, 1]);
+    expect(r.dropped_people.ids).toEqual(['u:=cmd', 'u:b']);
+    expect(r.dropped[0]!.next_events.map((e) => e.event)).toEqual(['help']);
+
+    const csv = captureIo();
+    expect(await main(['--workspace', dir, 'funnel', '--steps', 'signup,pay', '--csv', '--people', '1'], csv)).toBe(0);
+    expect(csv.out.split('\n')[0]).toBe('step,name,count,conversion_from_previous,conversion_from_first,drop_off,median_seconds_from_previous,mean_seconds_from_previous');
+    expect(csv.out.split('\n')[2]).toBe('2,pay,1,0.3333333333333333,0.3333333333333333,2,3600,3600');
+
+    writeFileSync(join(dir, 'queries', 'payers.yaml'), 'kind: segment\nname: payers\ndid: [pay]\n');
+    const seg = captureIo();
+    expect(await main(['--workspace', dir, 'query', 'payers', '--csv', '--people', '10'], seg)).toBe(0);
+    expect(seg.out).toBe('segment,person_id\npayers,u:a\n');
+    const inSegment = captureIo();
+    expect(await main(['--workspace', dir, 'funnel', '--steps', 'signup,pay', '--breakdown', 'segment:payers', '--json'], inSegment)).toBe(0);
+    expect((JSON.parse(inSegment.out) as { breakdown: { value: string }[] }).breakdown.map((g) => g.value)).toEqual(['not payers', 'payers']);
+
+    const bad = captureIo();
+    expect(await main(['--workspace', dir, 'funnel', '--steps', 'signup', '--json'], bad)).toBe(2);
+    expect(JSON.parse(bad.err)).toMatchObject({ code: 'funnel_too_few_steps' });
+  });
 });

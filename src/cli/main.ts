@@ -10,8 +10,10 @@ import { initCommand } from './commands/init-command.js';
 import { importCommand, type ImportFlags } from './commands/import-command.js';
 import { sqlCommand } from './commands/sql-command.js';
 import { checkCommand } from './commands/check-command.js';
-import { queryCommand } from './commands/query-command.js';
 import { demoCommand } from './commands/demo-command.js';
+import type { CommandContext } from './command-context.js';
+import { registerQueryCommand } from './commands/query-command.js';
+import { registerFunnelCommand } from './commands/funnel-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -25,6 +27,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .showHelpAfterError();
 
   const global = (): { workspace?: string } => program.opts<{ workspace?: string }>();
+  const ctx: CommandContext = {
+    io,
+    workspace: () => global().workspace,
+    setJson: (value) => {
+      json = value;
+    },
+    setExitCode: (value) => {
+      code = value;
+    },
+  };
 
   program
     .command('init')
@@ -58,15 +70,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = await sqlCommand(io, query, { ...global(), ...opts });
     });
 
-  program
-    .command('query')
-    .description('run a saved query (queries/NAME.yaml or a path); kinds available: funnel')
-    .argument('<query>', 'a name in queries/ or a path to a .yaml file')
-    .option('--json', 'print the documented JSON result (docs/json-output.md)')
-    .action(async (query: string, opts: { json?: boolean }) => {
-      json = opts.json === true;
-      code = await queryCommand(io, query, { ...global(), ...opts });
-    });
+  registerQueryCommand(program, ctx);
+  registerFunnelCommand(program, ctx);
 
   program
     .command('demo')

@@ -1,40 +1,43 @@
 /**
- * Saved queries: a YAML file in queries/ (or a path) holding one typed definition with a `kind`. Only the kinds
- * implemented so far are accepted; others get an error that says so.
+ * Saved queries: a YAML file in queries/ (or a path) holding one typed definition with a `kind`, run with the
+ * workspace's time zone, week start and saved segments.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { UsageLabError } from '../core/errors.js';
-import { parseFunnelDefinition, runFunnel } from '../analyses/funnel/funnel-analysis.js';
+import { EXIT } from '../core/exit-codes.js';
 import type { FunnelResult } from '../analyses/funnel/funnel-result.js';
+import type { SegmentResult } from '../analyses/segment/segment-analysis.js';
+import { ANALYSIS_KINDS, ANALYSIS_KIND_NAMES } from './analysis-registry.js';
+import { readYamlFile } from './saved-segments.js';
 import type { Workspace } from './workspace.js';
 
-export type QueryResult = FunnelResult;
+/** A result of any kind; narrow on `kind`. */
+export type QueryResult = FunnelResult | SegmentResult | { kind: string; version: number; name: string };
 
 export function resolveQueryPath(ws: Workspace, nameOrPath: string): string {
-  const candidates = [resolve(nameOrPath), join(ws.paths.queries, nameOrPath), join(ws.paths.queries, `${nameOrPath}.yaml`)];
+  const candidates = [resolve(nameOrPath), join(ws.paths.queries, nameOrPath), join(ws.paths.queries, `${nameOrPath}.yaml`), join(ws.paths.queries, `${nameOrPath}.yml`)];
   const hit = candidates.find((p) => existsSync(p));
   if (hit === undefined) {
-    throw new UsageLabError('query_not_found', `no saved query "${nameOrPath}"`, { hint: `put it in ${ws.paths.queries}/NAME.yaml or pass a path` });
+    throw new UsageLabError('query_not_found', `no saved query "${nameOrPath}"`, { hint: `put it in ${ws.paths.queries}/NAME.yaml or pass a path`, exitCode: EXIT.usage });
   }
   return hit;
 }
 
-export async function runSavedQuery(ws: Workspace, nameOrPath: string): Promise<QueryResult> {
+/** Kind-specific run options (e.g. listDroppedAfter for funnels); ignored by kinds that do not take them. */
+export type SavedQueryOptions = Record<string, unknown>;
+
+export async function runSavedQuery(ws: Workspace, nameOrPath: string, options: SavedQueryOptions = {}): Promise<QueryResult> {
   const file = resolveQueryPath(ws, nameOrPath);
-  let doc: unknown;
-  try {
-    doc = parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageLabError('query_yaml_invalid', `not valid YAML: ${(err as Error).message.split('\n')[0]}`, { place: { file }, cause: err });
-  }
+  const doc = readYamlFile(file);
   const kind = (doc as { kind?: unknown } | null)?.kind;
-  if (kind === 'funnel') {
-    return runFunnel(ws.warehouse, parseFunnelDefinition(doc, file), { timezone: ws.config.timezone });
+  const analysis = typeof kind === 'string' ? ANALYSIS_KINDS[kind] : undefined;
+  if (analysis === undefined) {
+    throw new UsageLabError('query_kind_unsupported', kind === undefined ? 'the file has no `kind`' : `unknown kind "${String(kind)}"`, {
+      place: { file, field: 'kind' },
+      hint: `kinds: ${ANALYSIS_KIND_NAMES.join(', ')}`,
+      exitCode: EXIT.usage,
+    });
   }
-  throw new UsageLabError('query_kind_unsupported', `kind "${String(kind)}" is not available yet`, {
-    place: { file, field: 'kind' },
-    hint: 'supported kinds in this version: funnel',
-  });
+  return (await ws.runAnalysis(analysis, doc, options, file)) as QueryResult;
 }

@@ -10,6 +10,9 @@ import type { DuckdbSession, Row } from '../warehouse/duckdb/duckdb-connection.j
 import { openWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js';
 import { importFiles, type ImportOptions, type ImportResult } from '../warehouse/duckdb/duckdb-import.js';
 import { mkdirSync } from 'node:fs';
+import type { AnalysisKind, AnalysisRunOptions } from '../analyses/analysis-kind.js';
+import type { SegmentDefinition } from '../analyses/segment/segment-definition.js';
+import { loadSavedSegments } from './saved-segments.js';
 
 export interface OpenWorkspaceOptions {
   /** Environment for ${VAR} interpolation (default: process.env). */
@@ -49,6 +52,25 @@ export class Workspace {
     const tmp = join(this.paths.state, 'tmp');
     mkdirSync(tmp, { recursive: true });
     return importFiles(this.session, this.config, options, tmp);
+  }
+
+  /** Saved segments of queries/ by file name and by `name` (read afresh on each call: files may change). */
+  segments(): Map<string, SegmentDefinition> {
+    return loadSavedSegments(this.paths.queries);
+  }
+
+  /** Run options every analysis gets from the workspace: time zone, week start and saved segments. */
+  analysisOptions(): AnalysisRunOptions {
+    return { timezone: this.config.timezone, weekStart: this.config.week_start, segments: this.segments() };
+  }
+
+  /**
+   * Parses a definition (defaults filled, rules checked: the same path a saved query takes) and runs it.
+   * `extra` adds kind-specific run options (e.g. how many people to list).
+   */
+  async runAnalysis<D, R, O extends object = object>(kind: AnalysisKind<D, R>, input: unknown, extra?: O, file?: string): Promise<R> {
+    const definition = kind.parse(input, file);
+    return kind.run(this.session, definition, { ...this.analysisOptions(), ...(extra ?? {}) });
   }
 
   /** Runs read-only SQL on the warehouse and returns JSON-compatible rows. */

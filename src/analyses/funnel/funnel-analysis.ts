@@ -4,9 +4,11 @@
  */
 import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageLabError } from '../../core/errors.js';
-import { EXIT } from '../../core/exit-codes.js';
+import { BoundParams } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
 import type { AnalysisKind, AnalysisRunOptions, AnalysisSession } from '../analysis-kind.js';
+import { excludedSummary } from '../common/scope-sql.js';
+import { assertTimezone, queryFailed } from '../common/run-support.js';
 import { bestAttempt, type AttemptRules, type UnitEvent, type UnitOutcome } from './funnel-attempts.js';
 import { assertFunnelRules, parseFunnelDefinition, stepLabel, type FunnelDefinition } from './funnel-definition.js';
 import { buildFunnelEventsQuery, buildNextEventsQuery, DROPPED_TABLE_COLUMNS, type BuiltQuery } from './funnel-query.js';
@@ -19,6 +21,8 @@ export interface FunnelRunOptions extends AnalysisRunOptions {
   nextEvents?: boolean;
   /** How many next events per step to list. Default 5. */
   topNextEvents?: number;
+  /** List the ids of the units that dropped after this step (1-based) in `dropped_people`. */
+  listDroppedAfter?: number;
 }
 
 export interface FunnelEvaluation {
@@ -37,27 +41,6 @@ interface DroppedUnit {
   limitUs: number;
 }
 
-function queryFailed(err: unknown, sql: string): UsageLabError {
-  if (err instanceof UsageLabError) return err;
-  const e = new UsageLabError('warehouse_query_failed', err instanceof Error ? err.message : String(err), {
-    exitCode: EXIT.internal,
-    cause: err,
-    hint: 'this is likely a bug in usagelab; please report it with the query definition you ran',
-  });
-  (e as UsageLabError & { sql?: string }).sql = sql;
-  return e;
-}
-
-function assertTimezone(timezone: string): void {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-  } catch {
-    throw new UsageLabError('funnel_timezone_invalid', `unknown time zone "${timezone}"`, {
-      place: { field: 'timezone' },
-      hint: 'use an IANA time zone name such as UTC, Europe/Berlin or America/New_York',
-    });
-  }
-}
 
 /** Streams the query's rows in chunks and hands over each unit's events once the unit is complete. */
 async function forEachUnit(session: AnalysisSession, query: BuiltQuery, onUnit: (unit: string, events: UnitEvent[]) => void): Promise<void> {
@@ -91,11 +74,11 @@ async function forEachUnit(session: AnalysisSession, query: BuiltQuery, onUnit: 
   if (current !== undefined) onUnit(current, events);
 }
 
-async function nextEvents(session: AnalysisSession, def: FunnelDefinition, dropped: readonly DroppedUnit[]): Promise<Map<number, Map<string, number>>> {
+async function nextEvents(session: AnalysisSession, def: FunnelDefinition, dropped: readonly DroppedUnit[], options: FunnelRunOptions): Promise<Map<number, Map<string, number>>> {
   const byStep = new Map<number, Map<string, number>>();
   if (dropped.length === 0) return byStep;
   const table = `ul_funnel_dropped_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
-  const query = buildNextEventsQuery(def, table);
+  const query = buildNextEventsQuery(def, table, options);
   const connection = session.connection;
   try {
     await connection.run(`CREATE TEMP TABLE ${quoteIdent(table)} ${DROPPED_TABLE_COLUMNS}`);
@@ -150,13 +133,14 @@ function breakdownGroups(groups: Map<string | null, FunnelTally>): FunnelBreakdo
 
 export async function evaluateFunnel(session: AnalysisSession, definition: FunnelDefinition, options: FunnelRunOptions): Promise<FunnelEvaluation> {
   assertFunnelRules(definition);
-  assertTimezone(options.timezone);
+  assertTimezone(options.timezone, 'funnel');
   const n = definition.steps.length;
   const windowUs = parseWindowMicros(definition.window)!;
   const rules: AttemptRules = {
     stepCount: n,
     windowUs,
     order: definition.order,
+    attempts: definition.attempts,
     exclusions: definition.exclusions.map((x) => ({ from: x.between?.[0] ?? 1, to: x.between?.[1] ?? n })),
   };
   const names = definition.steps.map(stepLabel);
@@ -165,7 +149,7 @@ export async function evaluateFunnel(session: AnalysisSession, definition: Funne
   const withBreakdown = definition.breakdown != null;
   const dropped: DroppedUnit[] = [];
 
-  await forEachUnit(session, buildFunnelEventsQuery(definition, options.timezone), (unit, events) => {
+  await forEachUnit(session, buildFunnelEventsQuery(definition, options), (unit, events) => {
     const outcome: UnitOutcome | undefined = bestAttempt(events, rules);
     if (outcome === undefined) return;
     total.add(outcome);
@@ -185,23 +169,26 @@ export async function evaluateFunnel(session: AnalysisSession, definition: Funne
     name: definition.name,
     definition: resolveFunnelDefinition(definition, options.timezone),
     steps: total.steps(),
+    excluded: await excludedSummary(session, definition, new BoundParams(), { ...options, kind: 'funnel' }),
   };
   if (withBreakdown) result.breakdown = breakdownGroups(groups);
   if (options.nextEvents !== false) {
-    result.dropped = droppedSummary(names, dropped, await nextEvents(session, definition, dropped), options.topNextEvents ?? 5);
+    result.dropped = droppedSummary(names, dropped, await nextEvents(session, definition, dropped, options), options.topNextEvents ?? 5);
   }
 
-  return {
-    result,
-    droppedAfter(step: number): string[] {
-      if (!Number.isInteger(step) || step < 1 || step >= n) {
-        throw new UsageLabError('funnel_step_out_of_range', `step ${step} is not a step followed by another (1..${n - 1})`, {
-          hint: 'steps are numbered from 1; the last step has no drop-off',
-        });
-      }
-      return dropped.filter((d) => d.afterStep === step).map((d) => d.unit);
-    },
+  const droppedAfter = (step: number): string[] => {
+    if (!Number.isInteger(step) || step < 1 || step >= n) {
+      throw new UsageLabError('funnel_step_out_of_range', `step ${step} is not a step followed by another (1..${n - 1})`, {
+        hint: 'steps are numbered from 1; the last step has no drop-off',
+        place: { field: 'people' },
+      });
+    }
+    return dropped.filter((d) => d.afterStep === step).map((d) => d.unit).sort();
   };
+  if (options.listDroppedAfter !== undefined) {
+    result.dropped_people = { after_step: options.listDroppedAfter, unit: definition.unit, ids: droppedAfter(options.listDroppedAfter) };
+  }
+  return { result, droppedAfter };
 }
 
 /** Runs a funnel and returns its JSON result (docs/json-output.md#funnel). */

@@ -10,7 +10,8 @@
  *   by k distinct events within the window (a maximum matching, earliest events preferred).
  * - An exclusion between steps i and j drops the attempt when a matching event lies strictly after step i's
  *   instant and strictly before step j's (or, when step j was not reached, up to the window's end inclusive).
- * - The best attempt reaches the furthest step; among equals, the earliest wins.
+ * - The best attempt reaches the furthest step; among equals, the earliest wins. With attempts: first, only the
+ *   unit's first attempt that starts in range counts (an excluded first attempt leaves the unit out).
  */
 
 export type AttemptOrder = 'ordered' | 'strict' | 'unordered';
@@ -39,6 +40,8 @@ export interface AttemptRules {
   readonly order: AttemptOrder;
   /** Index x here is bit x of UnitEvent.exclusions. */
   readonly exclusions: readonly AttemptExclusion[];
+  /** best: the furthest attempt counts; first: only the unit's first attempt starting in range (Mixpanel uniques). */
+  readonly attempts: 'best' | 'first';
 }
 
 export interface UnitOutcome {
@@ -176,8 +179,12 @@ export function bestAttempt(events: readonly UnitEvent[], rules: AttemptRules): 
     } else {
       if ((ev.steps & 1) === 0) continue;
       attempt = orderedAttempt(events, first, start, rules);
-      if (exclusionIdx.length > 0 && excluded(events, exclusionIdx, attempt, rules)) continue;
+      if (exclusionIdx.length > 0 && excluded(events, exclusionIdx, attempt, rules)) {
+        if (rules.attempts === 'first') return undefined;
+        continue;
+      }
     }
+    if (rules.attempts === 'first') return { reached: attempt.times.length, times: attempt.times, breakdown: ev.breakdown };
     // Attempts come in time order, so only a strictly further one replaces the best (earliest among equals).
     if (best === undefined || attempt.times.length > best.attempt.times.length) best = { attempt, start };
     if (best.attempt.times.length === rules.stepCount) break;

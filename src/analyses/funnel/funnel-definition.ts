@@ -4,8 +4,8 @@
  * funnel-rules.ts so each has its own stable code.
  */
 import { z } from 'zod';
-import { UsageLabError } from '../../core/errors.js';
-import { EXIT } from '../../core/exit-codes.js';
+import { assertRules, parseDefinition } from '../common/parse-definition.js';
+import { scopeFields, whereSchema } from '../common/definition-parts.js';
 import { checkFunnelRules } from './funnel-rules.js';
 
 export const FUNNEL_ORDERS = ['ordered', 'strict', 'unordered'] as const;
@@ -14,18 +14,27 @@ export type FunnelOrder = (typeof FUNNEL_ORDERS)[number];
 export const FUNNEL_UNITS = ['person', 'session'] as const;
 export type FunnelUnit = (typeof FUNNEL_UNITS)[number];
 
-export const FUNNEL_DEFAULTS = { window: '14d', order: 'ordered', unit: 'person' } as const;
+export const FUNNEL_ATTEMPTS = ['best', 'first'] as const;
+export type FunnelAttempts = (typeof FUNNEL_ATTEMPTS)[number];
 
-const filterScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const filterValue = z.union([filterScalar, z.array(z.union([z.string(), z.number(), z.boolean()]))]);
-/** field → value; a list means any of its values. Fields: canonical columns or properties.<key>. */
-const whereSchema = z.record(z.string(), filterValue);
+export const FUNNEL_PRESETS = ['posthog', 'mixpanel', 'amplitude'] as const;
+export type FunnelPreset = (typeof FUNNEL_PRESETS)[number];
 
-/** YAML 1.1 tools (and JS callers) may hand over a Date; a calendar date is all that is meant. */
-const calendarDate = z.preprocess(
-  (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString().slice(0, 10) : v),
-  z.string(),
-);
+export const FUNNEL_DEFAULTS = { window: '14d', order: 'ordered', unit: 'person', attempts: 'best' } as const;
+
+/**
+ * Each vendor's documented funnel defaults (docs/analyses.md#presets; sources in
+ * ../shared/reference/analytics-semantics-and-user-needs.md §3.7). A preset fills only keys the definition leaves out.
+ */
+export const FUNNEL_PRESET_DEFAULTS: Record<FunnelPreset, { window: string; order: FunnelOrder; unit: FunnelUnit; attempts: FunnelAttempts }> = {
+  // funnelWindowInterval || 14 days; sequential order; unique persons.
+  posthog: { window: '14d', order: 'ordered', unit: 'person', attempts: 'best' },
+  // 30-day window from the first step-1 event in range, not reset by repeats ("uniques").
+  mixpanel: { window: '30d', order: 'ordered', unit: 'person', attempts: 'first' },
+  // Conversion within one day, as rolling 24 hours; unique users, earliest-and-longest path.
+  amplitude: { window: '1d', order: 'ordered', unit: 'person', attempts: 'best' },
+};
+
 
 const stepSchema = z.preprocess(
   // `- signup` is shorthand for `- { event: signup }`.
@@ -47,58 +56,51 @@ const exclusionSchema = z.strictObject({
   between: z.tuple([z.number(), z.number()]).optional(),
 });
 
-export const funnelDefinitionSchema = z.strictObject({
-  kind: z.literal('funnel'),
-  name: z.string().min(1),
-  description: z.string().optional(),
-  steps: z.array(stepSchema),
-  /** A duration: <n>s, <n>m, <n>h, <n>d or <n>w (a day is 24 hours). A number is refused (unit unclear). */
-  window: z.union([z.string(), z.number()]).default(FUNNEL_DEFAULTS.window),
-  order: z.enum(FUNNEL_ORDERS).default(FUNNEL_DEFAULTS.order),
-  unit: z.enum(FUNNEL_UNITS).default(FUNNEL_DEFAULTS.unit),
-  exclusions: z.array(exclusionSchema).default([]),
-  breakdown: z.string().nullish(),
-  date_range: z.strictObject({ from: calendarDate, to: calendarDate }).nullish(),
-});
+/** A preset fills the knobs the definition leaves out, before the plain defaults do. */
+function applyPreset(input: unknown): unknown {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  const raw = input as Record<string, unknown>;
+  const preset = FUNNEL_PRESET_DEFAULTS[raw.preset as FunnelPreset] as Record<string, unknown> | undefined;
+  if (preset === undefined) return input;
+  const out = { ...raw };
+  for (const [key, value] of Object.entries(preset)) if (out[key] === undefined) out[key] = value;
+  return out;
+}
+
+export const funnelDefinitionSchema = z.preprocess(
+  applyPreset,
+  z.strictObject({
+    kind: z.literal('funnel'),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    preset: z.enum(FUNNEL_PRESETS).optional(),
+    steps: z.array(stepSchema),
+    /** A duration: <n>s, <n>m, <n>h, <n>d or <n>w (a day is 24 hours). A number is refused (unit unclear). */
+    window: z.union([z.string(), z.number()]).default(FUNNEL_DEFAULTS.window),
+    order: z.enum(FUNNEL_ORDERS).default(FUNNEL_DEFAULTS.order),
+    unit: z.enum(FUNNEL_UNITS).default(FUNNEL_DEFAULTS.unit),
+    attempts: z.enum(FUNNEL_ATTEMPTS).default(FUNNEL_DEFAULTS.attempts),
+    exclusions: z.array(exclusionSchema).default([]),
+    ...scopeFields,
+  }),
+);
 
 export type FunnelDefinition = z.output<typeof funnelDefinitionSchema>;
 export type FunnelStep = FunnelDefinition['steps'][number];
 export type FunnelExclusion = FunnelDefinition['exclusions'][number];
 export type FunnelWhere = NonNullable<FunnelStep['where']>;
 
-function fieldPath(path: readonly PropertyKey[]): string {
-  return path.map(String).join('.');
-}
-
 /**
- * Validates a YAML-loaded object and applies the defaults. Throws a UsageLabError whose code is the broken rule
- * (funnel_invalid for a wrong shape) and whose place names the file and the field.
+ * Validates a YAML-loaded object and applies the preset and defaults. Throws a UsageLabError whose code is the
+ * broken rule (funnel_invalid for a wrong shape) and whose place names the file and the field.
  */
 export function parseFunnelDefinition(input: unknown, file?: string): FunnelDefinition {
-  const parsed = funnelDefinitionSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = fieldPath(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
-    const message = issue.code === 'unrecognized_keys' ? `unknown key "${issue.keys[0]!}"` : issue.message;
-    throw new UsageLabError('funnel_invalid', message, {
-      place: { ...(file === undefined ? {} : { file }), ...(field === '' ? {} : { field }) },
-      hint: 'see docs/analyses.md#funnel for the fields a funnel definition takes',
-      exitCode: EXIT.usage,
-    });
-  }
-  assertFunnelRules(parsed.data, file);
-  return parsed.data;
+  return parseDefinition('funnel', funnelDefinitionSchema, checkFunnelRules, input, file);
 }
 
 /** Throws the first broken rule as a UsageLabError (for definitions built in code, too). */
 export function assertFunnelRules(definition: FunnelDefinition, file?: string): void {
-  const violation = checkFunnelRules(definition)[0];
-  if (violation === undefined) return;
-  throw new UsageLabError(violation.code, violation.message, {
-    place: { ...(file === undefined ? {} : { file }), field: violation.field },
-    hint: violation.hint,
-    exitCode: EXIT.usage,
-  });
+  assertRules(checkFunnelRules(definition), file);
 }
 
 /** Label of a step in results. */

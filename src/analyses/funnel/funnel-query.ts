@@ -8,7 +8,8 @@
  */
 import { BoundParams, type BoundValue } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
-import { fieldTextExpression, filterCondition, parseEventField, type EventField } from '../event-fields.js';
+import { filterCondition, parseEventField } from '../event-fields.js';
+import { buildScope, withClause, type ScopeOptions } from '../common/scope-sql.js';
 import type { FunnelDefinition, FunnelWhere } from './funnel-definition.js';
 import { parseWindowMicros } from './funnel-rules.js';
 
@@ -43,10 +44,11 @@ function maskExpression(conditions: string[]): string {
  * microseconds, bit masks of the steps and exclusions it matches, whether it may start the funnel (date range),
  * and its breakdown value.
  */
-export function buildFunnelEventsQuery(def: FunnelDefinition, timezone: string): BuiltQuery {
+export function buildFunnelEventsQuery(def: FunnelDefinition, options: Omit<ScopeOptions, 'kind'>): BuiltQuery {
   const params = new BoundParams();
-  const ctes: string[] = [];
   const windowUs = parseWindowMicros(def.window)!;
+  const scope = buildScope(def, params, E, { ...options, kind: 'funnel' });
+  const ctes = [...scope.ctes];
 
   const firstTimeNames = [...new Set(def.steps.filter((s) => s.first_time).map((s) => s.event))];
   if (firstTimeNames.length > 0) {
@@ -59,15 +61,6 @@ export function buildFunnelEventsQuery(def: FunnelDefinition, timezone: string):
   ) WHERE rn = 1
 )`);
   }
-  const range = def.date_range ?? undefined;
-  if (range !== undefined) {
-    // Local midnights in the report time zone, as instants: DST days are 23 or 25 hours long.
-    const tz = params.bind(timezone);
-    ctes.push(`bounds AS (
-  SELECT timezone(${tz}, CAST(CAST(${params.bind(range.from)} AS DATE) AS TIMESTAMP)) AS lo,
-         timezone(${tz}, CAST(CAST(${params.bind(range.to)} AS DATE) + 1 AS TIMESTAMP)) AS hi
-)`);
-  }
 
   const stepConditions = def.steps.map((step) => {
     const parts = [`${col('event_name')} = ${params.bind(step.event)}`, ...whereConditions(step.where, params)];
@@ -78,14 +71,11 @@ export function buildFunnelEventsQuery(def: FunnelDefinition, timezone: string):
     [`${col('event_name')} = ${params.bind(ex.event)}`, ...whereConditions(ex.where, params)].join(' AND '),
   );
 
-  const breakdownField: EventField | undefined = def.breakdown == null ? undefined : parseEventField(def.breakdown);
-  const breakdown = breakdownField === undefined ? 'CAST(NULL AS VARCHAR)' : fieldTextExpression(breakdownField, params, E);
-
-  const filters = [`${col('person_id')} IS NOT NULL`];
+  const filters = [...scope.conditions];
   if (def.unit === 'session') filters.push(`${col('session_id')} IS NOT NULL`);
-  if (range !== undefined) {
+  if (scope.lo !== null && scope.hi !== null) {
     // Later steps may fall after the range, up to the window (inclusive) after its last instant.
-    filters.push(`${col('occurred_at')} >= b.lo`, `${col('occurred_at')} <= b.hi + to_microseconds(CAST(${params.bind(BigInt(windowUs))} AS BIGINT))`);
+    filters.push(`${col('occurred_at')} >= ${scope.lo}`, `${col('occurred_at')} <= ${scope.hi} + to_microseconds(CAST(${params.bind(BigInt(windowUs))} AS BIGINT))`);
   }
   const strict = def.order === 'strict';
   if (!strict) {
@@ -94,15 +84,15 @@ export function buildFunnelEventsQuery(def: FunnelDefinition, timezone: string):
   }
 
   const unit = quoteIdent(unitColumn(def));
-  const sql = `${ctes.length > 0 ? `WITH ${ctes.join(',\n')}\n` : ''}SELECT unit_id, t_us, step_mask, exclusion_mask, in_range, breakdown FROM (
+  const sql = `${withClause(ctes)}SELECT unit_id, t_us, step_mask, exclusion_mask, in_range, breakdown FROM (
   SELECT ${E}.${unit} AS unit_id,
          CAST(epoch_us(${col('occurred_at')}) AS BIGINT) AS t_us,
          ${maskExpression(stepConditions)} AS step_mask,
          ${maskExpression(exclusionConditions)} AS exclusion_mask,
-         ${range === undefined ? 'TRUE' : `(${col('occurred_at')} >= b.lo AND ${col('occurred_at')} < b.hi)`} AS in_range,
-         ${breakdown} AS breakdown,
+         ${scope.inRange} AS in_range,
+         ${scope.breakdown} AS breakdown,
          ${col('event_id')} AS event_id
-  FROM events ${E}${range === undefined ? '' : ' CROSS JOIN bounds b'}
+  FROM events ${E}
   WHERE ${filters.join('\n    AND ')}
 )${strict ? '' : '\nWHERE step_mask <> 0 OR exclusion_mask <> 0'}
 ORDER BY unit_id, t_us, event_id`;
@@ -117,19 +107,22 @@ export const DROPPED_TABLE_COLUMNS = '(unit_id VARCHAR, after_step INTEGER, t_us
  * step event and within the window, counted by event name per step. Events at the same instant as the step
  * event are simultaneous, not "next".
  */
-export function buildNextEventsQuery(def: FunnelDefinition, droppedTable: string): BuiltQuery {
+export function buildNextEventsQuery(def: FunnelDefinition, droppedTable: string, options: Omit<ScopeOptions, 'kind'>): BuiltQuery {
   const unit = quoteIdent(unitColumn(def));
-  const sql = `SELECT after_step, event_name, count(*) AS n FROM (
+  const params = new BoundParams();
+  // Only the global filters apply here: the dropped units already passed segment and exclusions.
+  const scope = buildScope({ ...def, breakdown: null, segment: null, exclude: [], date_range: null }, params, E, { ...options, kind: 'funnel' });
+  const sql = `${withClause(scope.ctes)}SELECT after_step, event_name, count(*) AS n FROM (
   SELECT any_value(d.after_step) AS after_step,
          arg_min(${col('event_name')}, (${col('occurred_at')}, ${col('event_id')})) AS event_name
   FROM ${quoteIdent(droppedTable)} d
   JOIN events ${E} ON ${E}.${unit} = d.unit_id
-  WHERE ${col('person_id')} IS NOT NULL
+  WHERE ${scope.conditions.join(' AND ')}
     AND ${col('occurred_at')} > make_timestamptz(d.t_us)
     AND ${col('occurred_at')} <= make_timestamptz(d.limit_us)
   GROUP BY d.unit_id
 )
 GROUP BY after_step, event_name
 ORDER BY after_step, n DESC, event_name`;
-  return { sql, params: [] };
+  return { sql, params: [...params.values] };
 }

@@ -3,7 +3,9 @@
  * retyped, without a version bump.
  */
 import type { FilterValue } from '../event-fields.js';
-import type { FunnelDefinition, FunnelOrder, FunnelUnit } from './funnel-definition.js';
+import { resolveScope, type ResolvedScope } from '../common/definition-parts.js';
+import type { ExcludedSummary } from '../common/scope-sql.js';
+import type { FunnelAttempts, FunnelDefinition, FunnelOrder, FunnelPreset, FunnelUnit } from './funnel-definition.js';
 import { parseWindowMicros } from './funnel-rules.js';
 
 export interface ResolvedFunnelStep {
@@ -20,18 +22,16 @@ export interface ResolvedFunnelExclusion {
 }
 
 /** The definition as run: every default filled in, so a result says exactly what it counted. */
-export interface ResolvedFunnelDefinition {
+export interface ResolvedFunnelDefinition extends ResolvedScope {
   name: string;
+  preset: FunnelPreset | null;
   steps: ResolvedFunnelStep[];
   window: string;
   window_seconds: number;
   order: FunnelOrder;
   unit: FunnelUnit;
+  attempts: FunnelAttempts;
   exclusions: ResolvedFunnelExclusion[];
-  breakdown: string | null;
-  /** Calendar days (both included) in `timezone`; null = all history. */
-  date_range: { from: string; to: string } | null;
-  timezone: string;
 }
 
 export interface FunnelStepResult {
@@ -77,23 +77,27 @@ export interface FunnelResult {
   name: string;
   definition: ResolvedFunnelDefinition;
   steps: FunnelStepResult[];
+  /** Who the exclude list left out (tags internal/bot, segments), over the range's events. */
+  excluded: ExcludedSummary;
   breakdown?: FunnelBreakdownGroup[];
   dropped?: FunnelDropped[];
+  /** With `--people N` / listDroppedAfter: the units that reached step N but not N + 1, in id order. */
+  dropped_people?: { after_step: number; unit: FunnelUnit; ids: string[] };
 }
 
 export function resolveFunnelDefinition(def: FunnelDefinition, timezone: string): ResolvedFunnelDefinition {
   const n = def.steps.length;
   const window = String(def.window).trim();
   return {
+    ...resolveScope(def, timezone),
     name: def.name,
+    preset: def.preset ?? null,
     steps: def.steps.map((s) => ({ event: s.event, name: s.name ?? s.event, where: { ...(s.where ?? {}) }, first_time: s.first_time })),
     window,
     window_seconds: parseWindowMicros(def.window)! / 1_000_000,
     order: def.order,
     unit: def.unit,
+    attempts: def.attempts,
     exclusions: def.exclusions.map((x) => ({ event: x.event, where: { ...(x.where ?? {}) }, between: [...(x.between ?? [1, n])] as [number, number] })),
-    breakdown: def.breakdown ?? null,
-    date_range: def.date_range == null ? null : { from: def.date_range.from, to: def.date_range.to },
-    timezone,
   };
 }

@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { UsageLabError } from '../../core/errors.js';
-import { ev, insertEvents, openTestWarehouse, type TestEvent } from '../../test-support/funnel-events.js';
+import { ev, insertEvents, openTestWarehouse, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
+import { parseSegmentDefinition } from '../segment/segment-definition.js';
 import { bestAttempt, type UnitEvent } from './funnel-attempts.js';
 import { evaluateFunnel, runFunnel, funnelAnalysis, type FunnelEvaluation, type FunnelRunOptions } from './funnel-analysis.js';
 import { parseFunnelDefinition } from './funnel-definition.js';
@@ -558,8 +559,8 @@ describe('funnel: SQL safety', () => {
         breakdown: `properties.${key}`,
         date_range: { from: '2024-01-01', to: '2024-01-31' },
       });
-    const benign = buildFunnelEventsQuery(shape('signup', 'plan', 'pro'), 'UTC');
-    const evil = buildFunnelEventsQuery(shape(hostile, `x"); ${hostile}`, `'\\"; ${hostile}`), `UTC'; ${hostile}`);
+    const benign = buildFunnelEventsQuery(shape('signup', 'plan', 'pro'), { timezone: 'UTC' });
+    const evil = buildFunnelEventsQuery(shape(hostile, `x"); ${hostile}`, `'\\"; ${hostile}`), { timezone: `UTC'; ${hostile}` });
     expect(evil.sql).toBe(benign.sql);
     expect(evil.sql).not.toContain('DROP');
     expect(evil.params).toContain(hostile);
@@ -616,11 +617,17 @@ date_range: { from: 2024-01-01, to: 2024-03-31 }
       window_seconds: 14 * DAY,
       order: 'ordered',
       unit: 'person',
+      attempts: 'best',
+      preset: null,
       exclusions: [],
       breakdown: null,
       date_range: null,
+      where: {},
+      segment: null,
+      exclude: ['internal', 'bot'],
       timezone: 'UTC',
     });
+    expect(r.excluded).toEqual({ by: ['internal', 'bot'], people: 0, events: 0, share_of_events: null });
     expect(r.steps.map((s) => s.name)).toEqual(['a', 'Bee']);
     expect(r.breakdown).toBeUndefined();
   });
@@ -675,7 +682,7 @@ date_range: { from: 2024-01-01, to: 2024-03-31 }
 });
 
 describe('funnel state machine (no warehouse)', () => {
-  const rules = { stepCount: 2, windowUs: 10, order: 'ordered' as const, exclusions: [] };
+  const rules = { stepCount: 2, windowUs: 10, order: 'ordered' as const, exclusions: [], attempts: 'best' as const };
   const e = (t: number, steps: number, inRange = true): UnitEvent => ({ t, steps, exclusions: 0, inRange, breakdown: null });
 
   it('only in-range step-1 events start attempts', () => {
@@ -687,5 +694,74 @@ describe('funnel state machine (no warehouse)', () => {
     // Steps: 1 = bit 1, 2 = bit 2, 3 = bit 4. At t=1 one event matches steps 2 and 3, the other only step 2.
     const three = { ...rules, stepCount: 3 };
     expect(bestAttempt([e(0, 1), e(1, 2 | 4), e(1, 2)], three)?.reached).toBe(3);
+  });
+});
+
+describe('funnel: shared scope (where, segment, exclude, breakdown by segment)', () => {
+  const journeys = (): TestEvent[] => [
+    ev('p1', at(0), 'signup', { device_type: 'mobile' }),
+    ev('p1', at(0, 1), 'pay', { device_type: 'desktop' }),
+    ev('p2', at(0), 'signup', { device_type: 'mobile' }),
+    ev('p2', at(0, 2), 'pay', { device_type: 'mobile' }),
+    ev('p3', at(0), 'signup', { device_type: 'desktop' }),
+    ev('p3', at(0, 3), 'pay', { device_type: 'desktop' }),
+    ev('p3', at(0, 4), 'pay', { device_type: 'desktop' }),
+    ev('staff', at(0), 'signup'),
+    ev('staff', at(0, 1), 'pay'),
+  ];
+
+  it('global where filters every event, step events included', async () => {
+    const r = await run(journeys(), { steps: ['signup', 'pay'], where: { device_type: 'mobile' } });
+    // p1 paid on desktop: its pay event is filtered out. staff has no device.
+    expect(counts(r)).toEqual([2, 1]);
+    expect(r.definition.where).toEqual({ device_type: 'mobile' });
+  });
+
+  it('tagged people are excluded by default, counted in `excluded`, and back with exclude: []', async () => {
+    await tagPerson(session, 'staff', 'internal');
+    const r = await run(journeys(), { steps: ['signup', 'pay'] });
+    expect(counts(r)).toEqual([3, 3]);
+    expect(r.excluded).toEqual({ by: ['internal', 'bot'], people: 1, events: 2, share_of_events: 2 / 9 });
+    const all = await runFunnel(session, parseFunnelDefinition({ kind: 'funnel', name: 't', steps: ['signup', 'pay'], exclude: [] }), { timezone: 'UTC' });
+    expect(counts(all)).toEqual([4, 4]);
+    expect(all.excluded).toEqual({ by: [], people: 0, events: 0, share_of_events: null });
+  });
+
+  it('segment restricts to its people; breakdown segment:NAME splits members from the rest', async () => {
+    const segments = new Map([['repeat-payers', parseSegmentDefinition({ kind: 'segment', name: 'repeat-payers', did: [{ event: 'pay', at_least: 2 }] })]]);
+    const r = await run(journeys(), { steps: ['signup', 'pay'], segment: 'repeat-payers' }, { segments });
+    expect(counts(r)).toEqual([1, 1]);
+    const b = await runFunnel(session, parseFunnelDefinition({ kind: 'funnel', name: 't', steps: ['signup', 'pay'], breakdown: 'segment:repeat-payers' }), { timezone: 'UTC', segments });
+    expect(b.breakdown?.map((g) => [g.value, g.steps[0]!.count])).toEqual([['not repeat-payers', 3], ['repeat-payers', 1]]);
+    await expect(runFunnel(session, parseFunnelDefinition({ kind: 'funnel', name: 't', steps: ['signup', 'pay'], segment: 'nope' }), { timezone: 'UTC', segments })).rejects.toMatchObject({ code: 'funnel_segment_unknown' });
+  });
+
+  it('lists the people who dropped after a step, in id order', async () => {
+    const r = await run([ev('b', at(0), 'signup'), ev('a', at(0), 'signup'), ev('c', at(0), 'signup'), ev('c', at(0, 1), 'pay')], { steps: ['signup', 'pay'] }, { listDroppedAfter: 1 });
+    expect(r.dropped_people).toEqual({ after_step: 1, unit: 'person', ids: ['a', 'b'] });
+  });
+});
+
+describe('funnel presets', () => {
+  it('fill window, order and attempts unless the definition sets them', () => {
+    const p = (extra: Record<string, unknown>) => parseFunnelDefinition({ kind: 'funnel', name: 'f', steps: ['a', 'b'], ...extra });
+    expect(p({ preset: 'mixpanel' })).toMatchObject({ window: '30d', order: 'ordered', attempts: 'first' });
+    expect(p({ preset: 'amplitude' })).toMatchObject({ window: '1d', attempts: 'best' });
+    expect(p({ preset: 'posthog', window: '3d' })).toMatchObject({ window: '3d', attempts: 'best' });
+    expectCode(() => p({ preset: 'heap' }), 'funnel_invalid', 'preset');
+  });
+
+  it('mixpanel counts only the first step-1 event in range; best attempt finds a later converting one', async () => {
+    const events = [ev('p', at(0), 'a'), ev('p', at(40), 'a'), ev('p', at(41), 'b')];
+    expect(counts(await run(events, { steps: ['a', 'b'], preset: 'mixpanel' }))).toEqual([1, 0]);
+    await session.run('DELETE FROM events');
+    expect(counts(await run(events, { steps: ['a', 'b'], window: '30d' }))).toEqual([1, 1]);
+  });
+
+  it('attempts: first drops the unit when its first attempt is excluded', async () => {
+    const events = [ev('p', at(0), 'a'), ev('p', at(0, 1), 'x'), ev('p', at(0, 2), 'b'), ev('p', at(1), 'a'), ev('p', at(1, 1), 'b')];
+    expect(counts(await run(events, { steps: ['a', 'b'], attempts: 'first', exclusions: [{ event: 'x' }] }))).toEqual([0, 0]);
+    await session.run('DELETE FROM events');
+    expect(counts(await run(events, { steps: ['a', 'b'], exclusions: [{ event: 'x' }] }))).toEqual([1, 1]);
   });
 });

@@ -4,7 +4,7 @@ import { runDemo } from '../../library/run-demo.js';
 import { printJson, type Io } from '../output.js';
 import { importProgressBar } from '../progress-bar.js';
 import { summarizeImport } from './import-command.js';
-import { formatFunnel } from './query-command.js';
+import { RESULT_RENDERERS } from '../result-renderers.js';
 
 /** `usagelab demo [dir]`: synthetic exports of all six tools → import → saved queries. */
 export async function demoCommand(io: Io, dir: string, flags: { json?: boolean; seed?: string; people?: string }): Promise<ExitCode> {
@@ -25,7 +25,7 @@ export async function demoCommand(io: Io, dir: string, flags: { json?: boolean; 
   io.stdout(`synthetic exports: ${run.manifest.totalEvents.toLocaleString('en-US')} events of ${run.manifest.people.toLocaleString('en-US')} people in ${run.manifest.exportsDir}\n`);
   io.stdout(`planted behaviours (ground truth): ${run.manifest.groundTruthFile}\n\n`);
   io.stdout(summarizeImport(run.imported));
-  for (const q of run.queries) io.stdout(`\n${q.file}\n${formatFunnel(q.result)}`);
+  for (const q of run.queries) io.stdout(`\n${q.file}\n${RESULT_RENDERERS[q.result.kind]?.table(q.result) ?? `${JSON.stringify(q.result, null, 2)}\n`}`);
   io.stdout(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s. Next: cd ${dir} && npx usagelab check\n`);
   return EXIT.ok;
 }

@@ -1,41 +1,43 @@
-import type { ExitCode } from '../../core/exit-codes.js';
+/** `usagelab query FILE|NAME`: runs a saved query of any kind from queries/ and prints it. */
+import type { Command } from 'commander';
+import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
+import { runSavedQuery } from '../../library/saved-query.js';
+import { ANALYSIS_KIND_NAMES } from '../../library/analysis-registry.js';
 import { openWorkspace } from '../../library/workspace.js';
-import { runSavedQuery, type QueryResult } from '../../library/saved-query.js';
-import { formatTable, printJson, type Io } from '../output.js';
+import type { CommandContext } from '../command-context.js';
+import { printResult } from '../result-output.js';
+import { RESULT_RENDERERS } from '../result-renderers.js';
+import { peopleOption } from './funnel-command.js';
 
-const pct = (v: number | null): string => (v === null ? '' : `${(v * 100).toFixed(1)}%`);
-const secs = (v: number | null): string => (v === null ? '' : v < 120 ? `${v.toFixed(0)} s` : v < 7200 ? `${(v / 60).toFixed(1)} min` : `${(v / 3600).toFixed(1)} h`);
-
-export function formatFunnel(result: QueryResult): string {
-  const d = result.definition as unknown as Record<string, unknown>;
-  let out = `${result.name}  (window ${String(d.window)}, order ${String(d.order)}, unit ${String(d.unit)})\n\n`;
-  out += formatTable(
-    result.steps.map((s, i) => ({
-      step: `${i + 1}. ${s.name}`,
-      count: s.count,
-      'from previous': pct(s.conversion_from_previous),
-      'from first': pct(s.conversion_from_first),
-      'drop-off': s.drop_off,
-      'median time': secs(s.median_seconds_from_previous),
-    })),
-  );
-  for (const drop of result.dropped ?? []) {
-    if (drop.next_events.length === 0) continue;
-    out += `\ndropped after step ${drop.after_step} (${drop.count}) did next: ${drop.next_events.map((e) => `${e.event} (${e.count})`).join(', ')}\n`;
-  }
-  return out;
+interface QueryFlags {
+  json?: boolean;
+  csv?: boolean;
+  people?: string;
 }
 
-/** `usagelab query FILE|NAME`: runs a saved query from queries/. */
-export async function queryCommand(io: Io, nameOrPath: string, flags: { workspace?: string; json?: boolean }): Promise<ExitCode> {
-  const ws = await openWorkspace(flags.workspace);
-  try {
-    const result = await runSavedQuery(ws, nameOrPath);
-    if (flags.json) printJson(io, result);
-    else io.stdout(formatFunnel(result));
-    return EXIT.ok;
-  } finally {
-    ws.close();
-  }
+export function registerQueryCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('query')
+    .description(`run a saved query (queries/NAME.yaml or a path); kinds: ${ANALYSIS_KIND_NAMES.join(', ')}`)
+    .argument('<query>', 'a name in queries/ or a path to a .yaml file')
+    .option('--json', 'print the documented JSON result (docs/json-output.md)')
+    .option('--csv', 'print the result as CSV')
+    .option('--people <n>', 'funnel: list who dropped after step N; segment: list up to N members')
+    .action(async (query: string, opts: QueryFlags) => {
+      ctx.setJson(opts.json === true);
+      const ws = await openWorkspace(ctx.workspace());
+      try {
+        const people = opts.people === undefined ? {} : { ...peopleOption(opts.people), listPeople: Number(opts.people) };
+        const result = await runSavedQuery(ws, query, people);
+        const renderer = RESULT_RENDERERS[result.kind];
+        if (renderer === undefined) {
+          throw new UsageLabError('query_kind_unrenderable', `no terminal view for kind "${result.kind}"`, { hint: 'use --json', exitCode: EXIT.internal });
+        }
+        printResult(ctx.io, result, renderer, opts);
+        ctx.setExitCode(EXIT.ok);
+      } finally {
+        ws.close();
+      }
+    });
 }

@@ -98,6 +98,19 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: 'person tags (internal, bot) that analyses exclude by default',
+    statements: () => [
+      // Tagged, never deleted: `exclude: []` in a definition brings the people back (docs/analyses.md).
+      `CREATE TABLE person_tags (
+        person_id VARCHAR NOT NULL,
+        tag VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL,
+        PRIMARY KEY (person_id, tag)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

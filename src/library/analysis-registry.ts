@@ -1,0 +1,15 @@
+/**
+ * Every analysis kind a saved query may name, by its `kind`. Adding a kind means one line here (and a renderer in
+ * the CLI); the saved-query runner, `usagelab query` and the library dispatch on this table.
+ */
+import type { AnalysisKind } from '../analyses/analysis-kind.js';
+import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
+import { segmentAnalysis } from '../analyses/segment/segment-analysis.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table; each entry is typed where it is defined
+export const ANALYSIS_KINDS: Readonly<Record<string, AnalysisKind<any, any>>> = {
+  funnel: funnelAnalysis,
+  segment: segmentAnalysis,
+};
+
+export const ANALYSIS_KIND_NAMES = Object.keys(ANALYSIS_KINDS);
