@@ -12,6 +12,7 @@ import { assertTimezone, queryFailed } from '../common/run-support.js';
 import { bestAttempt, type AttemptRules, type UnitEvent, type UnitOutcome } from './funnel-attempts.js';
 import { assertFunnelRules, parseFunnelDefinition, stepLabel, type FunnelDefinition } from './funnel-definition.js';
 import { buildFunnelEventsQuery, buildNextEventsQuery, DROPPED_TABLE_COLUMNS, type BuiltQuery } from './funnel-query.js';
+import { asofFunnelApplies, buildAsofFunnelQuery } from './funnel-asof-query.js';
 import { resolveFunnelDefinition, type FunnelBreakdownGroup, type FunnelDropped, type FunnelResult } from './funnel-result.js';
 import { parseWindowMicros } from './funnel-rules.js';
 import { FunnelTally } from './funnel-tally.js';
@@ -23,6 +24,11 @@ export interface FunnelRunOptions extends AnalysisRunOptions {
   topNextEvents?: number;
   /** List the ids of the units that dropped after this step (1-based) in `dropped_people`. */
   listDroppedAfter?: number;
+  /**
+   * auto (default): the ASOF-join query where it is exact (ordered, distinct step events, no exclusions), else the
+   * state machine; state-machine: always the state machine (the reference the differential test compares with).
+   */
+  engine?: 'auto' | 'state-machine';
 }
 
 export interface FunnelEvaluation {
@@ -72,6 +78,26 @@ async function forEachUnit(session: AnalysisSession, query: BuiltQuery, onUnit: 
     throw queryFailed(err, query.sql);
   }
   if (current !== undefined) onUnit(current, events);
+}
+
+/** Streams the ASOF query's best attempts (one row per unit, in unit order) as outcomes. */
+async function forEachAsofOutcome(session: AnalysisSession, query: BuiltQuery, steps: number, onOutcome: (unit: string, outcome: UnitOutcome) => void): Promise<void> {
+  try {
+    const result = await session.connection.stream(query.sql, query.params as DuckDBValue[]);
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (chunk === null || chunk.rowCount === 0) break;
+      const columns = Array.from({ length: steps + 3 }, (_, i) => chunk.getColumnValues(i));
+      for (let r = 0; r < chunk.rowCount; r++) {
+        const reached = columns[1]![r] as number;
+        const times: number[] = [];
+        for (let k = 0; k < reached; k++) times.push(Number(columns[2 + k]![r] as bigint));
+        onOutcome(columns[0]![r] as string, { reached, times, breakdown: (columns[steps + 2]![r] as string | null) ?? null });
+      }
+    }
+  } catch (err) {
+    throw queryFailed(err, query.sql);
+  }
 }
 
 async function nextEvents(session: AnalysisSession, def: FunnelDefinition, dropped: readonly DroppedUnit[], options: FunnelRunOptions): Promise<Map<number, Map<string, number>>> {
@@ -149,9 +175,7 @@ export async function evaluateFunnel(session: AnalysisSession, definition: Funne
   const withBreakdown = definition.breakdown != null;
   const dropped: DroppedUnit[] = [];
 
-  await forEachUnit(session, buildFunnelEventsQuery(definition, options), (unit, events) => {
-    const outcome: UnitOutcome | undefined = bestAttempt(events, rules);
-    if (outcome === undefined) return;
+  const onOutcome = (unit: string, outcome: UnitOutcome): void => {
     total.add(outcome);
     if (withBreakdown) {
       let tally = groups.get(outcome.breakdown);
@@ -161,7 +185,15 @@ export async function evaluateFunnel(session: AnalysisSession, definition: Funne
     if (outcome.reached < n) {
       dropped.push({ unit, afterStep: outcome.reached, stepUs: outcome.times[outcome.reached - 1]!, limitUs: outcome.times[0]! + windowUs });
     }
-  });
+  };
+  if (options.engine !== 'state-machine' && asofFunnelApplies(definition)) {
+    await forEachAsofOutcome(session, buildAsofFunnelQuery(definition, options), n, onOutcome);
+  } else {
+    await forEachUnit(session, buildFunnelEventsQuery(definition, options), (unit, events) => {
+      const outcome = bestAttempt(events, rules);
+      if (outcome !== undefined) onOutcome(unit, outcome);
+    });
+  }
 
   const result: FunnelResult = {
     kind: 'funnel',

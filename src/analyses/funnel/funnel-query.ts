@@ -46,6 +46,17 @@ function maskExpression(conditions: string[]): string {
  */
 export function buildFunnelEventsQuery(def: FunnelDefinition, options: Omit<ScopeOptions, 'kind'>): BuiltQuery {
   const params = new BoundParams();
+  const { ctes, select } = relevantEvents(def, options, params);
+  const sql = `${withClause(ctes)}SELECT unit_id, t_us, step_mask, exclusion_mask, in_range, breakdown FROM (${select})
+ORDER BY unit_id, t_us, event_id`;
+  return { sql, params: [...params.values] };
+}
+
+/**
+ * The relevant events as a SELECT (unit_id, t_us, step_mask, exclusion_mask, in_range, breakdown, event_id) plus
+ * the CTEs it needs, bound into `params`.
+ */
+export function relevantEvents(def: FunnelDefinition, options: Omit<ScopeOptions, 'kind'>, params: BoundParams): { ctes: string[]; select: string } {
   const windowUs = parseWindowMicros(def.window)!;
   const scope = buildScope(def, params, E, { ...options, kind: 'funnel' });
   const ctes = [...scope.ctes];
@@ -84,7 +95,7 @@ export function buildFunnelEventsQuery(def: FunnelDefinition, options: Omit<Scop
   }
 
   const unit = quoteIdent(unitColumn(def));
-  const sql = `${withClause(ctes)}SELECT unit_id, t_us, step_mask, exclusion_mask, in_range, breakdown FROM (
+  const select = `SELECT * FROM (
   SELECT ${E}.${unit} AS unit_id,
          CAST(epoch_us(${col('occurred_at')}) AS BIGINT) AS t_us,
          ${maskExpression(stepConditions)} AS step_mask,
@@ -94,9 +105,8 @@ export function buildFunnelEventsQuery(def: FunnelDefinition, options: Omit<Scop
          ${col('event_id')} AS event_id
   FROM events ${E}
   WHERE ${filters.join('\n    AND ')}
-)${strict ? '' : '\nWHERE step_mask <> 0 OR exclusion_mask <> 0'}
-ORDER BY unit_id, t_us, event_id`;
-  return { sql, params: [...params.values] };
+)${strict ? '' : '\nWHERE step_mask <> 0 OR exclusion_mask <> 0'}`;
+  return { ctes, select };
 }
 
 /** Name of the temporary table the dropped units are appended to (see buildNextEventsQuery). */
