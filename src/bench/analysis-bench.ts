@@ -1,0 +1,100 @@
+/**
+ * The analysis benchmarks of `npm run bench` (docs/performance.md): on a generated warehouse of
+ * BENCH_ANALYSIS_EVENTS events (default 10,000,000; a comma list runs several sizes, e.g. 10000000,100000000),
+ * each analysis is run once to warm up and then three times; the median is reported against its target.
+ * The 4-step funnel is also run as ClickHouse windowFunnel on chDB over the same events.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AnalysisKind } from '../analyses/analysis-kind.js';
+import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
+import { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
+import { BENCH_FUNNEL_STEPS, generateAnalysisWarehouse } from './analysis-warehouse.js';
+import { ChdbReference, exportForChdb } from './chdb-reference.js';
+
+interface BenchCase {
+  label: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each case pairs a kind with its own definition
+  kind: AnalysisKind<any, any>;
+  definition: Record<string, unknown>;
+  options?: Record<string, unknown>;
+  /** Target in seconds per warehouse size (events). */
+  target: (events: number) => number | undefined;
+  summary: (result: unknown) => string;
+}
+
+const FUNNEL_WINDOW_DAYS = 14;
+
+export const ANALYSIS_CASES: BenchCase[] = [
+  {
+    label: '4-step funnel (counts and times)',
+    kind: funnelAnalysis,
+    definition: { kind: 'funnel', name: 'bench', steps: BENCH_FUNNEL_STEPS, window: `${FUNNEL_WINDOW_DAYS}d` },
+    options: { nextEvents: false },
+    target: (n) => (n <= 10_000_000 ? 0.5 : n <= 100_000_000 ? 5 : undefined),
+    summary: (r) => (r as { steps: { count: number }[] }).steps.map((s) => s.count).join(' → '),
+  },
+  {
+    label: '4-step funnel + next events of dropped people',
+    kind: funnelAnalysis,
+    definition: { kind: 'funnel', name: 'bench', steps: BENCH_FUNNEL_STEPS, window: `${FUNNEL_WINDOW_DAYS}d` },
+    target: () => undefined,
+    summary: (r) => `${(r as { dropped: unknown[] }).dropped.length} drop-off lists`,
+  },
+];
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; value: T }> {
+  const started = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - started) / 1000, value };
+}
+
+export async function runAnalysisBench(root: string): Promise<void> {
+  const sizes = (process.env.BENCH_ANALYSIS_EVENTS ?? '10000000').split(',').map(Number);
+  const dataDir = resolve(root, 'bench-data');
+  mkdirSync(dataDir, { recursive: true });
+  for (const n of sizes) {
+    const file = join(dataDir, `analysis-${n}.duckdb`);
+    if (!existsSync(file)) {
+      const g = await timed(() => generateAnalysisWarehouse(file, n));
+      console.log(`  generated ${file} in ${g.seconds.toFixed(1)} s`);
+    }
+    console.log(`\nanalysis benchmark: ${n.toLocaleString('en-US')} events (warm; median of 3 runs)`);
+    const session = await DuckdbSession.open({ path: file });
+    let funnelSeconds: number | undefined;
+    try {
+      for (const c of ANALYSIS_CASES) {
+        const definition = c.kind.parse({ ...c.definition, exclude: [] });
+        const run = (): Promise<unknown> => c.kind.run(session, definition, { timezone: 'UTC', ...(c.options ?? {}) });
+        const warm = await timed(run);
+        const runs = [await timed(run), await timed(run), await timed(run)];
+        const seconds = median(runs.map((r) => r.seconds));
+        if (c === ANALYSIS_CASES[0]) funnelSeconds = seconds;
+        const target = c.target(n);
+        console.log(`  ${c.label.padEnd(48)} ${seconds.toFixed(3).padStart(7)} s${target === undefined ? '' : ` (target ≤ ${target} s)`}  cold ${warm.seconds.toFixed(2)} s  ${c.summary(runs[0]!.value)}`);
+      }
+    } finally {
+      session.close();
+    }
+
+    const parquet = join(dataDir, `analysis-${n}-funnel-events.parquet`);
+    await exportForChdb(file, parquet);
+    const chDir = join(dataDir, `chdb-${n}`);
+    ChdbReference.reset(chDir);
+    const ch = new ChdbReference(chDir);
+    try {
+      const load = await timed(() => ch.load(parquet));
+      ch.funnel(BENCH_FUNNEL_STEPS, FUNNEL_WINDOW_DAYS * 86_400);
+      const runs = [ch.funnel(BENCH_FUNNEL_STEPS, FUNNEL_WINDOW_DAYS * 86_400), ch.funnel(BENCH_FUNNEL_STEPS, FUNNEL_WINDOW_DAYS * 86_400), ch.funnel(BENCH_FUNNEL_STEPS, FUNNEL_WINDOW_DAYS * 86_400)];
+      const seconds = median(runs.map((r) => r.seconds));
+      console.log(
+        `  ${'same funnel, ClickHouse windowFunnel on chDB'.padEnd(48)} ${seconds.toFixed(3).padStart(7)} s  (load ${load.seconds.toFixed(1)} s)  ${runs[0]!.levels.join(' → ')}` +
+          (funnelSeconds === undefined ? '' : `  → usagelab is ${(seconds / funnelSeconds).toFixed(1)}× ${funnelSeconds < seconds ? 'faster' : 'SLOWER'}`),
+      );
+    } finally {
+      ch.close();
+    }
+  }
+}
