@@ -14,6 +14,7 @@ import { demoCommand } from './commands/demo-command.js';
 import type { CommandContext } from './command-context.js';
 import { registerQueryCommand } from './commands/query-command.js';
 import { registerFunnelCommand } from './commands/funnel-command.js';
+import { registerAdoptionCommand } from './commands/adoption-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -72,6 +73,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   registerQueryCommand(program, ctx);
   registerFunnelCommand(program, ctx);
+  registerAdoptionCommand(program, ctx);
 
   program
     .command('demo')

@@ -3,12 +3,14 @@
  * the CLI); the saved-query runner, `usagelab query` and the library dispatch on this table.
  */
 import type { AnalysisKind } from '../analyses/analysis-kind.js';
+import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
 import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
 import { segmentAnalysis } from '../analyses/segment/segment-analysis.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table; each entry is typed where it is defined
 export const ANALYSIS_KINDS: Readonly<Record<string, AnalysisKind<any, any>>> = {
   funnel: funnelAnalysis,
+  adoption: adoptionAnalysis,
   segment: segmentAnalysis,
 };
 

@@ -13,6 +13,8 @@ import { mkdirSync } from 'node:fs';
 import type { AnalysisKind, AnalysisRunOptions } from '../analyses/analysis-kind.js';
 import type { SegmentDefinition } from '../analyses/segment/segment-definition.js';
 import { loadSavedSegments } from './saved-segments.js';
+import { loadFeatureCatalog } from './feature-catalog-file.js';
+import type { FeatureCatalog } from '../analyses/adoption/feature-catalog.js';
 
 export interface OpenWorkspaceOptions {
   /** Environment for ${VAR} interpolation (default: process.env). */
@@ -59,6 +61,11 @@ export class Workspace {
     return loadSavedSegments(this.paths.queries);
   }
 
+  /** queries/features.yaml, parsed and checked (features_file_missing when absent). */
+  featureCatalog(): FeatureCatalog {
+    return loadFeatureCatalog(this.paths.queries);
+  }
+
   /** Run options every analysis gets from the workspace: time zone, week start and saved segments. */
   analysisOptions(): AnalysisRunOptions {
     return { timezone: this.config.timezone, weekStart: this.config.week_start, segments: this.segments() };
@@ -70,7 +77,9 @@ export class Workspace {
    */
   async runAnalysis<D, R, O extends object = object>(kind: AnalysisKind<D, R>, input: unknown, extra?: O, file?: string): Promise<R> {
     const definition = kind.parse(input, file);
-    return kind.run(this.session, definition, { ...this.analysisOptions(), ...(extra ?? {}) });
+    // Adoption measures the features of the workspace's catalog; other kinds do not read it.
+    const catalog = kind.kind === 'adoption' && !(extra !== undefined && 'catalog' in extra) ? { catalog: this.featureCatalog() } : {};
+    return kind.run(this.session, definition, { ...this.analysisOptions(), ...catalog, ...(extra ?? {}) });
   }
 
   /** Runs read-only SQL on the warehouse and returns JSON-compatible rows. */
