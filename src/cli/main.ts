@@ -15,6 +15,7 @@ import type { CommandContext } from './command-context.js';
 import { registerQueryCommand } from './commands/query-command.js';
 import { registerFunnelCommand } from './commands/funnel-command.js';
 import { registerAdoptionCommand } from './commands/adoption-command.js';
+import { registerFrictionCommand } from './commands/friction-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -74,6 +75,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerQueryCommand(program, ctx);
   registerFunnelCommand(program, ctx);
   registerAdoptionCommand(program, ctx);
+  registerFrictionCommand(program, ctx);
 
   program
     .command('demo')

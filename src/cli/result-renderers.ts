@@ -1,6 +1,7 @@
 /** The terminal / CSV renderer of each analysis kind, for `usagelab query` (which runs any kind). */
 import type { ResultRenderer } from './result-output.js';
 import { adoptionRenderer } from './commands/adoption-command.js';
+import { frictionRenderer } from './commands/friction-command.js';
 import { funnelRenderer } from './commands/funnel-command.js';
 import { segmentRenderer } from './commands/segment-command.js';
 
@@ -8,5 +9,6 @@ import { segmentRenderer } from './commands/segment-command.js';
 export const RESULT_RENDERERS: Readonly<Record<string, ResultRenderer<any>>> = {
   funnel: funnelRenderer,
   adoption: adoptionRenderer,
+  friction: frictionRenderer,
   segment: segmentRenderer,
 };

@@ -4,6 +4,7 @@
  */
 import type { AnalysisKind } from '../analyses/analysis-kind.js';
 import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
+import { frictionAnalysis } from '../analyses/friction/friction-analysis.js';
 import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
 import { segmentAnalysis } from '../analyses/segment/segment-analysis.js';
 
@@ -11,6 +12,7 @@ import { segmentAnalysis } from '../analyses/segment/segment-analysis.js';
 export const ANALYSIS_KINDS: Readonly<Record<string, AnalysisKind<any, any>>> = {
   funnel: funnelAnalysis,
   adoption: adoptionAnalysis,
+  friction: frictionAnalysis,
   segment: segmentAnalysis,
 };
 
