@@ -8,6 +8,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisKind } from '../analyses/analysis-kind.js';
 import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
+import { frictionAnalysis } from '../analyses/friction/friction-analysis.js';
+import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
+import { parseFeatureCatalog } from '../analyses/adoption/feature-catalog.js';
 import { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
 import { BENCH_FUNNEL_STEPS, generateAnalysisWarehouse } from './analysis-warehouse.js';
 import { ChdbReference, exportForChdb } from './chdb-reference.js';
@@ -25,6 +28,16 @@ interface BenchCase {
 
 const FUNNEL_WINDOW_DAYS = 14;
 
+/** Three features of the generated product: an event, a page and an event with its button as signal place. */
+const BENCH_CATALOG = parseFeatureCatalog({
+  features: [
+    { name: 'Export', match: ['export_report'], signals: [{ where: { page_path: '/reports/:id/export' } }] },
+    { name: 'Team invites', match: ['invite_teammate', { page: '/team/invite' }] },
+    { name: 'Integrations', match: [{ page: '/integrations' }] },
+  ],
+});
+
+
 export const ANALYSIS_CASES: BenchCase[] = [
   {
     label: '4-step funnel (counts and times)',
@@ -40,6 +53,21 @@ export const ANALYSIS_CASES: BenchCase[] = [
     definition: { kind: 'funnel', name: 'bench', steps: BENCH_FUNNEL_STEPS, window: `${FUNNEL_WINDOW_DAYS}d` },
     target: () => undefined,
     summary: (r) => `${(r as { dropped: unknown[] }).dropped.length} drop-off lists`,
+  },
+  {
+    label: 'friction hotspots (30 days vs previous 30)',
+    kind: frictionAnalysis,
+    definition: { kind: 'friction', name: 'bench', date_range: { from: '2024-02-01', to: '2024-03-01' } },
+    target: () => undefined,
+    summary: (r) => `${(r as { hotspots: unknown[] }).hotspots.length} hotspots`,
+  },
+  {
+    label: 'feature adoption (3 features, weekly retention)',
+    kind: adoptionAnalysis,
+    definition: { kind: 'adoption', name: 'bench' },
+    options: { catalog: BENCH_CATALOG },
+    target: () => undefined,
+    summary: (r) => (r as { features: { class: string }[] }).features.map((f) => f.class).join(', '),
   },
 ];
 
