@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AnalysisKind } from '../analyses/analysis-kind.js';
 import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
+import { pathsAnalysis } from '../analyses/paths/paths-analysis.js';
 import { frictionAnalysis } from '../analyses/friction/friction-analysis.js';
 import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
 import { parseFeatureCatalog } from '../analyses/adoption/feature-catalog.js';
@@ -53,6 +54,13 @@ export const ANALYSIS_CASES: BenchCase[] = [
     definition: { kind: 'funnel', name: 'bench', steps: BENCH_FUNNEL_STEPS, window: `${FUNNEL_WINDOW_DAYS}d` },
     target: () => undefined,
     summary: (r) => `${(r as { dropped: unknown[] }).dropped.length} drop-off lists`,
+  },
+  {
+    label: 'top paths (pages, depth 5, all sessions)',
+    kind: pathsAnalysis,
+    definition: { kind: 'paths', name: 'bench' },
+    target: () => undefined,
+    summary: (r) => `${(r as { sessions: { with_path: number } }).sessions.with_path} sessions with a path`,
   },
   {
     label: 'friction hotspots (30 days vs previous 30)',

@@ -16,6 +16,7 @@ import { registerQueryCommand } from './commands/query-command.js';
 import { registerFunnelCommand } from './commands/funnel-command.js';
 import { registerAdoptionCommand } from './commands/adoption-command.js';
 import { registerFrictionCommand } from './commands/friction-command.js';
+import { registerPathsCommand } from './commands/paths-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -76,6 +77,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerFunnelCommand(program, ctx);
   registerAdoptionCommand(program, ctx);
   registerFrictionCommand(program, ctx);
+  registerPathsCommand(program, ctx);
 
   program
     .command('demo')

@@ -3,6 +3,7 @@ import type { ResultRenderer } from './result-output.js';
 import { adoptionRenderer } from './commands/adoption-command.js';
 import { frictionRenderer } from './commands/friction-command.js';
 import { funnelRenderer } from './commands/funnel-command.js';
+import { pathsRenderer } from './commands/paths-command.js';
 import { segmentRenderer } from './commands/segment-command.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table keyed by `kind`
@@ -10,5 +11,6 @@ export const RESULT_RENDERERS: Readonly<Record<string, ResultRenderer<any>>> = {
   funnel: funnelRenderer,
   adoption: adoptionRenderer,
   friction: frictionRenderer,
+  paths: pathsRenderer,
   segment: segmentRenderer,
 };
