@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { AnalysisKind } from '../analyses/analysis-kind.js';
 import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
 import { pathsAnalysis } from '../analyses/paths/paths-analysis.js';
+import { retentionAnalysis } from '../analyses/retention/retention-analysis.js';
 import { frictionAnalysis } from '../analyses/friction/friction-analysis.js';
 import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
 import { parseFeatureCatalog } from '../analyses/adoption/feature-catalog.js';
@@ -54,6 +55,13 @@ export const ANALYSIS_CASES: BenchCase[] = [
     definition: { kind: 'funnel', name: 'bench', steps: BENCH_FUNNEL_STEPS, window: `${FUNNEL_WINDOW_DAYS}d` },
     target: () => undefined,
     summary: (r) => `${(r as { dropped: unknown[] }).dropped.length} drop-off lists`,
+  },
+  {
+    label: '8-week retention (signup → any event)',
+    kind: retentionAnalysis,
+    definition: { kind: 'retention', name: 'bench', target: 'signup', returning: '$any', interval: 'week', intervals: 8 },
+    target: (n) => (n <= 10_000_000 ? 1 : undefined),
+    summary: (r) => `${(r as { cohorts: unknown[] }).cohorts.length} cohorts`,
   },
   {
     label: 'top paths (pages, depth 5, all sessions)',

@@ -17,6 +17,7 @@ import { registerFunnelCommand } from './commands/funnel-command.js';
 import { registerAdoptionCommand } from './commands/adoption-command.js';
 import { registerFrictionCommand } from './commands/friction-command.js';
 import { registerPathsCommand } from './commands/paths-command.js';
+import { registerRetentionCommand } from './commands/retention-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -78,6 +79,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerAdoptionCommand(program, ctx);
   registerFrictionCommand(program, ctx);
   registerPathsCommand(program, ctx);
+  registerRetentionCommand(program, ctx);
 
   program
     .command('demo')

@@ -4,6 +4,7 @@ import { adoptionRenderer } from './commands/adoption-command.js';
 import { frictionRenderer } from './commands/friction-command.js';
 import { funnelRenderer } from './commands/funnel-command.js';
 import { pathsRenderer } from './commands/paths-command.js';
+import { retentionRenderer } from './commands/retention-command.js';
 import { segmentRenderer } from './commands/segment-command.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table keyed by `kind`
@@ -12,5 +13,6 @@ export const RESULT_RENDERERS: Readonly<Record<string, ResultRenderer<any>>> = {
   adoption: adoptionRenderer,
   friction: frictionRenderer,
   paths: pathsRenderer,
+  retention: retentionRenderer,
   segment: segmentRenderer,
 };

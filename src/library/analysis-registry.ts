@@ -7,6 +7,7 @@ import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
 import { frictionAnalysis } from '../analyses/friction/friction-analysis.js';
 import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
 import { pathsAnalysis } from '../analyses/paths/paths-analysis.js';
+import { retentionAnalysis } from '../analyses/retention/retention-analysis.js';
 import { segmentAnalysis } from '../analyses/segment/segment-analysis.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table; each entry is typed where it is defined
@@ -15,6 +16,7 @@ export const ANALYSIS_KINDS: Readonly<Record<string, AnalysisKind<any, any>>> = 
   adoption: adoptionAnalysis,
   friction: frictionAnalysis,
   paths: pathsAnalysis,
+  retention: retentionAnalysis,
   segment: segmentAnalysis,
 };
 
