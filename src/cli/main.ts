@@ -18,6 +18,7 @@ import { registerAdoptionCommand } from './commands/adoption-command.js';
 import { registerFrictionCommand } from './commands/friction-command.js';
 import { registerPathsCommand } from './commands/paths-command.js';
 import { registerRetentionCommand } from './commands/retention-command.js';
+import { registerTrendsCommand } from './commands/trends-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -80,6 +81,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerFrictionCommand(program, ctx);
   registerPathsCommand(program, ctx);
   registerRetentionCommand(program, ctx);
+  registerTrendsCommand(program, ctx);
 
   program
     .command('demo')

@@ -6,6 +6,7 @@ import { funnelRenderer } from './commands/funnel-command.js';
 import { pathsRenderer } from './commands/paths-command.js';
 import { retentionRenderer } from './commands/retention-command.js';
 import { segmentRenderer } from './commands/segment-command.js';
+import { trendsRenderer } from './commands/trends-command.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table keyed by `kind`
 export const RESULT_RENDERERS: Readonly<Record<string, ResultRenderer<any>>> = {
@@ -14,5 +15,6 @@ export const RESULT_RENDERERS: Readonly<Record<string, ResultRenderer<any>>> = {
   friction: frictionRenderer,
   paths: pathsRenderer,
   retention: retentionRenderer,
+  trends: trendsRenderer,
   segment: segmentRenderer,
 };

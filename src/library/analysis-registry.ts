@@ -9,6 +9,7 @@ import { funnelAnalysis } from '../analyses/funnel/funnel-analysis.js';
 import { pathsAnalysis } from '../analyses/paths/paths-analysis.js';
 import { retentionAnalysis } from '../analyses/retention/retention-analysis.js';
 import { segmentAnalysis } from '../analyses/segment/segment-analysis.js';
+import { trendsAnalysis } from '../analyses/trends/trends-analysis.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a heterogeneous table; each entry is typed where it is defined
 export const ANALYSIS_KINDS: Readonly<Record<string, AnalysisKind<any, any>>> = {
@@ -17,6 +18,7 @@ export const ANALYSIS_KINDS: Readonly<Record<string, AnalysisKind<any, any>>> = 
   friction: frictionAnalysis,
   paths: pathsAnalysis,
   retention: retentionAnalysis,
+  trends: trendsAnalysis,
   segment: segmentAnalysis,
 };
 
