@@ -39,7 +39,7 @@ export default tseslint.config(
             { from: 'events', allow: ['core', 'events'] },
             { from: 'sources', allow: ['core', 'events', 'sources'] },
             { from: 'sql', allow: ['core', 'sql'] },
-            { from: 'warehouse', allow: ['core', 'events', 'sql', 'sources', 'warehouse'] },
+            { from: 'warehouse', allow: ['core', 'events', 'sql', 'sources', 'governance', 'warehouse'] },
             { from: 'analyses', allow: ['core', 'events', 'sql', 'analyses'] },
             { from: 'governance', allow: ['core', 'events', 'sql', 'governance'] },
             { from: 'demo', allow: ['core', 'events', 'demo'] },

@@ -19,6 +19,7 @@ import { registerFrictionCommand } from './commands/friction-command.js';
 import { registerPathsCommand } from './commands/paths-command.js';
 import { registerRetentionCommand } from './commands/retention-command.js';
 import { registerTrendsCommand } from './commands/trends-command.js';
+import { registerPiiCommand } from './commands/pii-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -82,6 +83,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerPathsCommand(program, ctx);
   registerRetentionCommand(program, ctx);
   registerTrendsCommand(program, ctx);
+  registerPiiCommand(program, ctx);
 
   program
     .command('demo')

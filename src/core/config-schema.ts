@@ -124,6 +124,122 @@ const pathRule = z
   })
   .strict();
 
+/** Kinds of personal data the built-in scanners recognise (docs/governance.md). */
+export const PII_KINDS = ['email', 'phone', 'card', 'ip', 'token', 'secret'] as const;
+export type PiiKind = (typeof PII_KINDS)[number];
+
+/** What happens to a field before it is written: docs/governance.md "Actions". */
+export const PII_ACTIONS = ['keep', 'mask', 'hash', 'hash_if_pii', 'truncate', 'drop'] as const;
+export type PiiAction = (typeof PII_ACTIONS)[number];
+
+const identifierActions = ['keep', 'hash', 'hash_if_pii'] as const;
+const textActions = ['keep', 'mask', 'hash', 'drop'] as const;
+
+/**
+ * The events columns a pii field rule may name, with the actions each accepts. Identifiers cannot be dropped or
+ * masked: a dropped or masked id would merge people (or events, for source_event_id, the dedup key); hashing keeps
+ * them distinct and stable. event_name cannot be hashed or dropped: every event needs a readable name.
+ */
+export const PII_COLUMN_ACTIONS: Readonly<Record<string, readonly PiiAction[]>> = {
+  user_id: identifierActions,
+  anonymous_id: identifierActions,
+  source_event_id: identifierActions,
+  vendor_session_id: [...identifierActions, 'drop'],
+  event_name: ['keep', 'mask'],
+  page_url: textActions,
+  referrer: textActions,
+  element_text: textActions,
+  element_selector: textActions,
+  device_type: textActions,
+  browser: textActions,
+  os: textActions,
+  country: textActions,
+  properties: ['keep', 'mask', 'drop'],
+  user_properties: ['keep', 'mask', 'drop'],
+};
+
+/** JSON columns whose members a rule may name as `<column>.<name glob>`. */
+export const PII_JSON_COLUMNS = ['properties', 'user_properties'] as const;
+
+/** Escapes whose meaning differs between JavaScript and RE2 (or that one of them lacks). */
+const NON_PORTABLE_ESCAPES: Readonly<Record<string, string>> = {
+  s: '\\s (Unicode spaces in JavaScript, ASCII in RE2: write [ \\t\\r\\n])',
+  S: '\\S (write [^ \\t\\r\\n])',
+  u: '\\u (write the character itself)',
+  p: '\\p{...}',
+  P: '\\P{...}',
+  c: '\\c',
+  k: 'named backreferences',
+};
+
+function nonPortablePart(pattern: string): string | undefined {
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (/[1-9]/.test(next)) return 'backreferences';
+      const reason = NON_PORTABLE_ESCAPES[next];
+      if (reason !== undefined) return reason;
+      i++;
+    } else if (c === '(' && pattern[i + 1] === '?' && pattern[i + 2] !== ':') {
+      return 'lookaround, named groups and inline flags (use ignore_case)';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A pattern that means the same in JavaScript and in RE2 (DuckDB), because masking runs in both and must agree:
+ * no lookaround, backreferences, named groups or escapes the two engines read differently.
+ */
+const portableRegex = z.string().min(1).superRefine((p, ctx) => {
+  const bad = nonPortablePart(p);
+  if (bad !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `not supported in a pattern: ${bad} (patterns run in JavaScript and in DuckDB's RE2)` });
+    return;
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${p})$`, 'u');
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a valid regular expression' });
+    return;
+  }
+  if (re.test('')) ctx.addIssue({ code: 'custom', message: 'must not match empty text' });
+});
+
+const piiCustomPattern = z
+  .object({
+    /** Names the mask: `[custom:NAME]`. */
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'lower-case letters, digits and _, starting with a letter'),
+    pattern: portableRegex,
+    ignore_case: z.boolean().default(false),
+  })
+  .strict();
+
+const piiFields = z.record(z.string(), z.enum(PII_ACTIONS)).superRefine((fields, ctx) => {
+  for (const [field, action] of Object.entries(fields)) {
+    const dot = field.indexOf('.');
+    const column = dot < 0 ? field : field.slice(0, dot);
+    if (dot >= 0 && (PII_JSON_COLUMNS as readonly string[]).includes(column)) {
+      if (field.length === dot + 1) ctx.addIssue({ code: 'custom', path: [field], message: `name a member after "${column}.", e.g. ${column}.email or ${column}.*_ip` });
+      continue;
+    }
+    const allowed = dot < 0 ? PII_COLUMN_ACTIONS[field] : undefined;
+    if (allowed === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `unknown field "${field}": use a column (${Object.keys(PII_COLUMN_ACTIONS).join(', ')}) or properties.NAME / user_properties.NAME`,
+      });
+    } else if (!allowed.includes(action)) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `${field} accepts ${allowed.join(', ')} (not ${action})` });
+    }
+  }
+});
+
+const piiDefaults = { fields: {}, scan: { kinds: [...PII_KINDS], custom: [] }, keep: [] };
+
 export const configSchema = z
   .object({
     version: z.literal(1).default(1),
@@ -160,6 +276,27 @@ export const configSchema = z
       })
       .strict()
       .default({ collapse_ids: true, rules: [] }),
+    /** PII masking before anything is written (docs/governance.md). No section: the safe default policy. */
+    pii: z
+      .object({
+        /** HMAC key for `hash` rules; write `${USAGELAB_PII_KEY}`. Absent: the USAGELAB_PII_KEY environment variable. */
+        hash_key: secret(z.string().min(16, 'at least 16 characters (use a long random string)').optional()),
+        /** Field rules, first match wins; the built-in defaults apply after them. */
+        fields: piiFields.default({}),
+        scan: z
+          .object({
+            /** Which built-in scanners mask free text (default: all). */
+            kinds: z.array(z.enum(PII_KINDS)).default([...PII_KINDS]),
+            /** The team's own patterns, masked as [custom:NAME]. */
+            custom: z.array(piiCustomPattern).default([]),
+          })
+          .strict()
+          .default({ kinds: [...PII_KINDS], custom: [] }),
+        /** Found values that fully match one of these patterns are kept (e.g. your support address). */
+        keep: z.array(portableRegex).default([]),
+      })
+      .strict()
+      .default(piiDefaults),
   })
   .strict();
 
@@ -167,3 +304,4 @@ export type UsageLabConfig = z.infer<typeof configSchema>;
 export type SourcesConfig = z.infer<typeof sourcesSchema>;
 export type DuckdbWarehouseConfig = z.infer<typeof duckdbWarehouse>;
 export type WarehouseConfig = UsageLabConfig['warehouse'];
+export type PiiConfig = UsageLabConfig['pii'];

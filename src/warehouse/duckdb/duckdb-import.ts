@@ -18,6 +18,7 @@ import type { DuckdbSession } from './duckdb-connection.js';
 import { DuckdbStageContext, sqlLiteral } from './duckdb-stage-context.js';
 import { pathCleaningMacro } from './path-cleaning-sql.js';
 import { fileFingerprint } from './file-fingerprint.js';
+import { ID_COLUMNS, LINK_COLUMNS, stagedEventColumns, WarehouseMasking } from '../../governance/pii-warehouse-masking.js';
 
 export interface ImportOptions {
   readonly files: readonly string[];
@@ -240,17 +241,20 @@ interface LinkRow {
 }
 
 /** Adds the import's identity links, re-resolves persons, and rewrites identity_map; returns changed keys. */
-async function resolvePersons(session: DuckdbSession, staged: readonly StagedGood[]): Promise<{ conflicts: number }> {
-  for (const s of staged) {
-    if (s.skipped !== null) continue;
+async function resolvePersons(session: DuckdbSession, staged: readonly StagedGood[], masking: WarehouseMasking): Promise<{ conflicts: number }> {
+  // Identity works on ids as the warehouse stores them: masked (docs/governance.md), all files in one statement.
+  const active = staged.filter((s) => s.skipped === null);
+  if (active.length > 0) {
+    const pairs = active.map((s) => `SELECT source, anonymous_id, user_id, occurred_at FROM ${s.table} WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL`);
     await session.run(`INSERT INTO identity_links
-      SELECT source, anonymous_id, user_id, NULL, min(occurred_at) FROM ${s.table}
-      WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL GROUP BY ALL`);
-    if (s.links !== undefined) {
-      await session.run(`INSERT INTO identity_links
-        SELECT ${sqlLiteral(s.plan.reader.id)}, anonymous_id, user_id, other_anonymous_id, linked_at FROM ${s.links}
-        WHERE anonymous_id IS NOT NULL AND (user_id IS NOT NULL OR other_anonymous_id IS NOT NULL)`);
-    }
+      SELECT source, anonymous_id, user_id, NULL, min(occurred_at) FROM (${await masking.maskedRelation(`(${pairs.join('\nUNION ALL\n')})`, ID_COLUMNS)})
+      GROUP BY ALL`);
+  }
+  for (const s of active) {
+    if (s.links === undefined) continue;
+    await session.run(`INSERT INTO identity_links
+      SELECT ${sqlLiteral(s.plan.reader.id)}, anonymous_id, user_id, other_anonymous_id, linked_at FROM (${await masking.maskedRelation(s.links, LINK_COLUMNS, s.plan.probe.path)})
+      WHERE anonymous_id IS NOT NULL AND (user_id IS NOT NULL OR other_anonymous_id IS NOT NULL)`);
   }
   // Keep one row per link (the earliest): re-imports and overlapping exports must not grow the table.
   await session.run(`CREATE OR REPLACE TEMP TABLE _links_dedup AS
@@ -302,7 +306,7 @@ async function resolvePersons(session: DuckdbSession, staged: readonly StagedGoo
  * anti-join against the warehouse, one insert. Per file, that is what an import of many small exports (a GA4 table
  * per day, an Amplitude file per hour) would otherwise pay again and again. Returns rows imported per file index.
  */
-async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[], importId: number): Promise<Map<number, number>> {
+async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[], importId: number, masking: WarehouseMasking): Promise<Map<number, number>> {
   const active = staged.map((s, i) => ({ s, i })).filter(({ s }) => s.skipped === null);
   const imported = new Map<number, number>();
   if (active.length === 0) return imported;
@@ -331,8 +335,13 @@ async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[
   for (const r of await session.all<{ f: number; n: string }>(`SELECT _file AS f, count(*) AS n FROM _new_rows GROUP BY _file`)) {
     imported.set(Number(r.f), Number(r.n));
   }
+  // PII is masked as rows are written (docs/governance.md): paths are cleaned from masked URLs, and every staged
+  // column goes through the policy. (Dedup keys were derived from the source's own ids, so they do not depend on
+  // the hash key.)
+  const urls = `(SELECT DISTINCT page_url AS _raw_url, page_url FROM _new_rows WHERE page_url IS NOT NULL)`;
   await session.run(`CREATE OR REPLACE TEMP TABLE _import_paths AS
-    SELECT page_url, ul_clean_path(page_url) AS page_path FROM (SELECT DISTINCT page_url FROM _new_rows WHERE page_url IS NOT NULL)`);
+    SELECT _raw_url AS page_url, ul_clean_path(page_url) AS page_path FROM (${await masking.maskedRelation(urls, [{ column: 'page_url', as: 'page_url' }])})`);
+  const rows = await masking.maskedRelation(`(SELECT *, page_url AS _raw_page_url FROM _new_rows)`, stagedEventColumns(STAGED_COLUMNS.map((c) => c.name)));
   const columns = STAGED_COLUMNS.map((c) => `g.${c.name}`).join(', ');
   await session.run(`INSERT INTO events BY NAME
     SELECT g.event_id, ${columns}, p.page_path,
@@ -341,9 +350,9 @@ async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[
       CASE WHEN g.vendor_session_id IS NOT NULL
            THEN 's:' || md5(g.source || chr(31) || coalesce(g.anonymous_id, g.user_id, '') || chr(31) || g.vendor_session_id) END AS session_id,
       ${importId} AS import_id
-    FROM _new_rows g
+    FROM (${rows}) g
     LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
-    LEFT JOIN _import_paths p ON p.page_url = g.page_url`);
+    LEFT JOIN _import_paths p ON p.page_url = g._raw_page_url`);
   await session.run(fresh ? `DROP VIEW _new_rows` : `DROP TABLE _new_rows`);
   await session.run(`DROP VIEW _import_rows`);
   await session.run(`DROP VIEW _import_all`);
@@ -401,6 +410,7 @@ export async function importFiles(
   }
   const empties: string[] = [];
   const plans = await planFiles(session, options, empties);
+  const masking = await WarehouseMasking.open(session, config.pii);
   const bytesTotal = plans.reduce((n, p) => n + sizeOf(p.probe), 0);
   const tempDir = mkdtempSync(join(tempRoot, 'import-'));
   const ctx = await DuckdbStageContext.create(session, config, { columnMap: options.columnMap ?? {} }, tempDir);
@@ -432,13 +442,13 @@ export async function importFiles(
     await session.run('BEGIN TRANSACTION');
     inTransaction = true;
     report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
-    const { conflicts } = await resolvePersons(session, staged);
+    const { conflicts } = await resolvePersons(session, staged, masking);
     const results: FileImportResult[] = [];
     // Row order in the events table carries no meaning, and writing without keeping it is 2-3x faster. (Staging
     // keeps the default: line numbers come from row_number() over the ordered scan.)
     await session.run('SET preserve_insertion_order = false');
     report({ phase: 'loading', fileIndex: plans.length, bytesDone, rowsRead });
-    const importedPerFile = await insertEvents(session, staged, importId);
+    const importedPerFile = await insertEvents(session, staged, importId, masking);
     for (const [i, s] of staged.entries()) {
       const imported = importedPerFile.get(i) ?? 0;
       results.push({
@@ -506,6 +516,7 @@ export async function importFiles(
     if (inTransaction) await session.run('ROLLBACK');
     throw err;
   } finally {
+    await masking.close().catch(() => undefined);
     rmSync(tempDir, { recursive: true, force: true });
   }
 }

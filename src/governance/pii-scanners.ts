@@ -1,0 +1,150 @@
+/**
+ * The scanners: an ordered list of detectors, each a pattern (pii-patterns.ts), an optional validator
+ * (pii-validators.ts) and the mask that replaces what it finds. Masking applies them one after another, each to
+ * the output of the one before, so an earlier detector wins where two would overlap (a URL parameter named email
+ * before the e-mail pattern, a card number before the phone patterns). The TypeScript scanner (here) and the SQL
+ * masker (pii-sql.ts) walk this same list.
+ */
+import type { PiiConfig } from '../core/config-schema.js';
+import { maskOf, type FindingKind, type PiiKind } from './pii-kinds.js';
+import { PATTERNS } from './pii-patterns.js';
+import {
+  cardValidator,
+  digitCountValidator,
+  internationalPhoneValidator,
+  ipv4Validator,
+  ipv6Validator,
+  type Validator,
+} from './pii-validators.js';
+
+export interface Detector {
+  /** Stable id, e.g. "email", "phone_nanp", "custom:order_ref". */
+  readonly id: string;
+  readonly kind: FindingKind;
+  readonly pattern: string;
+  readonly ignoreCase: boolean;
+  /** Group 1 of the pattern (e.g. "token=", "Bearer ") stays in front of the mask. */
+  readonly keepsPrefix: boolean;
+  readonly mask: string;
+  readonly validator?: Validator;
+}
+
+interface BuiltIn extends Omit<Detector, 'mask' | 'kind'> {
+  readonly kind: PiiKind;
+  readonly mask?: string;
+}
+
+const builtIn = (d: BuiltIn): BuiltIn => d;
+
+/** In masking order. */
+export const BUILT_IN_DETECTORS: readonly BuiltIn[] = [
+  builtIn({ id: 'url_userinfo', kind: 'secret', pattern: PATTERNS.userinfo, ignoreCase: true, keepsPrefix: true, mask: '[secret]@' }),
+  builtIn({ id: 'param_email', kind: 'email', pattern: PATTERNS.paramEmail, ignoreCase: true, keepsPrefix: true }),
+  builtIn({ id: 'param_phone', kind: 'phone', pattern: PATTERNS.paramPhone, ignoreCase: true, keepsPrefix: true }),
+  builtIn({ id: 'param_token', kind: 'token', pattern: PATTERNS.paramToken, ignoreCase: true, keepsPrefix: true }),
+  builtIn({ id: 'param_secret', kind: 'secret', pattern: PATTERNS.paramSecret, ignoreCase: true, keepsPrefix: true }),
+  builtIn({ id: 'jwt', kind: 'token', pattern: PATTERNS.jwt, ignoreCase: false, keepsPrefix: false }),
+  builtIn({ id: 'bearer', kind: 'token', pattern: PATTERNS.bearer, ignoreCase: true, keepsPrefix: true }),
+  builtIn({ id: 'api_key', kind: 'token', pattern: PATTERNS.apiKey, ignoreCase: false, keepsPrefix: false }),
+  builtIn({ id: 'email', kind: 'email', pattern: PATTERNS.email, ignoreCase: false, keepsPrefix: false }),
+  builtIn({ id: 'card', kind: 'card', pattern: PATTERNS.card, ignoreCase: false, keepsPrefix: false, validator: cardValidator }),
+  builtIn({ id: 'ipv6', kind: 'ip', pattern: PATTERNS.ipv6, ignoreCase: false, keepsPrefix: false, validator: ipv6Validator }),
+  builtIn({ id: 'ipv4', kind: 'ip', pattern: PATTERNS.ipv4, ignoreCase: false, keepsPrefix: false, validator: ipv4Validator }),
+  builtIn({ id: 'phone_tel', kind: 'phone', pattern: PATTERNS.phoneTel, ignoreCase: true, keepsPrefix: true, validator: digitCountValidator(7, 15) }),
+  builtIn({ id: 'phone_international', kind: 'phone', pattern: PATTERNS.phoneIntl, ignoreCase: false, keepsPrefix: false, validator: internationalPhoneValidator }),
+  builtIn({ id: 'phone_00', kind: 'phone', pattern: PATTERNS.phone00, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(10, 17) }),
+  builtIn({ id: 'phone_nanp', kind: 'phone', pattern: PATTERNS.phoneNanp, ignoreCase: false, keepsPrefix: false }),
+  builtIn({ id: 'phone_national', kind: 'phone', pattern: PATTERNS.phoneNational, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12) }),
+  builtIn({ id: 'phone_national_paren', kind: 'phone', pattern: PATTERNS.phoneNationalParen, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12) }),
+];
+
+/** What the scanners of a policy look for: the detectors in order, and the allow-list of found values to keep. */
+export interface Scanners {
+  readonly detectors: readonly Detector[];
+  /** Full-match patterns: a found value matching one of them is kept. Empty: nothing is kept. */
+  readonly keep: readonly string[];
+}
+
+/**
+ * The scanners a config asks for: the team's own patterns first (what the team knows beats what usagelab guesses),
+ * then the built-in detectors of the enabled kinds.
+ */
+export function scannersFrom(pii: Pick<PiiConfig, 'scan' | 'keep'>): Scanners {
+  const kinds = new Set<PiiKind>(pii.scan.kinds);
+  const custom: Detector[] = pii.scan.custom.map((c) => ({
+    id: `custom:${c.name}`,
+    kind: `custom:${c.name}` as const,
+    pattern: c.pattern,
+    ignoreCase: c.ignore_case,
+    keepsPrefix: false,
+    mask: maskOf(`custom:${c.name}`),
+  }));
+  const builtIns: Detector[] = BUILT_IN_DETECTORS.filter((d) => kinds.has(d.kind)).map((d) => ({ ...d, mask: d.mask ?? maskOf(d.kind) }));
+  return { detectors: [...custom, ...builtIns], keep: pii.keep };
+}
+
+export const DEFAULT_SCANNERS: Scanners = scannersFrom({
+  scan: { kinds: ['email', 'phone', 'card', 'ip', 'token', 'secret'], custom: [] },
+  keep: [],
+});
+
+/** One value a detector found: what kind, and the found text itself (for tests; never printed by usagelab). */
+export interface Finding {
+  readonly kind: FindingKind;
+  readonly detector: string;
+  readonly value: string;
+}
+
+interface Compiled {
+  readonly detector: Detector;
+  readonly re: RegExp;
+}
+
+const compiledCache = new WeakMap<Scanners, { list: Compiled[]; keep: RegExp | undefined }>();
+
+function compiled(scanners: Scanners): { list: Compiled[]; keep: RegExp | undefined } {
+  let c = compiledCache.get(scanners);
+  if (c === undefined) {
+    c = {
+      list: scanners.detectors.map((d) => ({ detector: d, re: new RegExp(d.pattern, d.ignoreCase ? 'giu' : 'gu') })),
+      keep: scanners.keep.length === 0 ? undefined : new RegExp(`^(?:${scanners.keep.map((k) => `(?:${k})`).join('|')})$`, 'u'),
+    };
+    compiledCache.set(scanners, c);
+  }
+  return c;
+}
+
+/**
+ * Replaces everything the scanners find with its mask and reports each finding. A candidate a validator rejects,
+ * or that the keep list allows, stays as it is, and scanning resumes after it (it is not searched again for a
+ * shorter match) — the SQL masker does exactly the same.
+ */
+export function scanText(text: string, scanners: Scanners, onFinding?: (f: Finding) => void): string {
+  let out = text;
+  const { list, keep } = compiled(scanners);
+  for (const { detector, re } of list) {
+    re.lastIndex = 0;
+    if (!re.test(out)) continue;
+    re.lastIndex = 0;
+    out = out.replace(re, (match: string, ...rest: unknown[]) => {
+      const prefix = detector.keepsPrefix && typeof rest[0] === 'string' ? rest[0] : '';
+      const value = match.slice(prefix.length);
+      if (detector.validator !== undefined && !detector.validator.ts(value)) return match;
+      if (keep !== undefined && keep.test(value)) return match;
+      onFinding?.({ kind: detector.kind, detector: detector.id, value });
+      return prefix + detector.mask;
+    });
+  }
+  return out;
+}
+
+/** The findings in a text, without masking it. */
+export function findPii(text: string, scanners: Scanners = DEFAULT_SCANNERS): Finding[] {
+  const found: Finding[] = [];
+  scanText(text, scanners, (f) => found.push(f));
+  return found;
+}
+
+export function maskText(text: string, scanners: Scanners = DEFAULT_SCANNERS): string {
+  return scanText(text, scanners);
+}
