@@ -9,3 +9,13 @@ export { runFunnel, evaluateFunnel, parseFunnelDefinition } from './analyses/fun
 export type { FunnelResult } from './analyses/funnel/funnel-result.js';
 export type { FunnelDefinition } from './analyses/funnel/funnel-definition.js';
 export { runSavedQuery } from './library/saved-query.js';
+export { exportSource, openExportWorkspace, importNewExports, type ExportSourceOptions, type ExportSourceResult } from './library/export-source.js';
+export { runSavedQuery as runQuery } from './library/saved-query.js';
+export { ANALYSIS_KINDS } from './library/analysis-registry.js';
+export { funnelAnalysis } from './analyses/funnel/funnel-analysis.js';
+export { retentionAnalysis, runRetention } from './analyses/retention/retention-analysis.js';
+export { trendsAnalysis, runTrends } from './analyses/trends/trends-analysis.js';
+export { pathsAnalysis, runPaths } from './analyses/paths/paths-analysis.js';
+export { frictionAnalysis, runFriction } from './analyses/friction/friction-analysis.js';
+export { adoptionAnalysis, runAdoption } from './analyses/adoption/adoption-analysis.js';
+export { segmentAnalysis, runSegment } from './analyses/segment/segment-analysis.js';

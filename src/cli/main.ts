@@ -20,6 +20,7 @@ import { registerPathsCommand } from './commands/paths-command.js';
 import { registerRetentionCommand } from './commands/retention-command.js';
 import { registerTrendsCommand } from './commands/trends-command.js';
 import { registerPiiCommand } from './commands/pii-command.js';
+import { registerExportCommand } from './commands/export-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -56,7 +57,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program
     .command('import')
     .description('import export files of FullStory, Amplitude, Mixpanel, Heap, PostHog, GA4 or any event log')
-    .argument('<files...>', 'files or folders (Heap Connect syncs) to import')
+    .argument('[files...]', 'files or folders (Heap Connect syncs) to import; none: the exported files the manifests under exports/ list as new')
     .option('--source <source>', 'force the source instead of detecting it (fullstory, amplitude, mixpanel, heap, posthog, ga4, generic)')
     .option('--map <pairs>', 'column mapping for generic files: user_id=COL,event_name=COL,occurred_at=COL,...')
     .option('--strict', 'import nothing from a file that has any unreadable record')
@@ -84,6 +85,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerRetentionCommand(program, ctx);
   registerTrendsCommand(program, ctx);
   registerPiiCommand(program, ctx);
+  registerExportCommand(program, ctx);
 
   program
     .command('demo')

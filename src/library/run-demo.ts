@@ -3,10 +3,10 @@
  * synthetic exports of a made-up product in all six tools' native formats (src/demo), one import, and the saved
  * queries run on the result.
  */
-import { existsSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateDemo, type DemoManifest, type DemoOptions } from '../demo/generate-demo.js';
-import { initWorkspace } from './init-workspace.js';
+import { initWorkspace, templatesDir } from './init-workspace.js';
 import { openWorkspace } from './workspace.js';
 import { runSavedQuery, type QueryResult } from './saved-query.js';
 import type { ImportProgress, ImportResult } from '../warehouse/duckdb/duckdb-import.js';
@@ -33,6 +33,64 @@ breakdown: device_type
 `,
 };
 
+/** The demo product's feature catalog (docs/insights.md#the-demo): the views and tools the ground truth names. */
+const DEMO_FEATURES = `# The demo product's features. Run: usagelab adoption
+features:
+  - name: Board view
+    key: board
+    match:
+      - { page: /projects/:id/board }
+  - name: Timeline
+    key: timeline
+    match:
+      - { page: /projects/:id/timeline }
+  - name: Automations
+    key: automations
+    match:
+      - { page: /projects/:id/automations }
+    signals:
+      - { where: { page_path: /projects/:id/automations } }
+  - name: Templates
+    key: templates
+    match:
+      - { page: /templates }
+`;
+
+/** Onboarding completion by month of start: the saved funnel \`usagelab insights\` compares month over month. */
+const DEMO_ONBOARDING_FUNNEL = `# Onboarding completion. Run: usagelab query onboarding-funnel
+kind: funnel
+name: Onboarding completion
+steps:
+  - event: onboarding_started
+  - event: onboarding_completed
+window: 1d
+`;
+
+/**
+ * Writes the demo's feature catalog (replacing the template's example catalog, never a user's edited one) and
+ * its onboarding funnel, so adoption and insights describe the demo product.
+ */
+function writeDemoInsightFiles(root: string): void {
+  const features = join(root, 'queries', 'features.yaml');
+  const template = readFileSync(join(templatesDir(), 'queries', 'features.yaml'), 'utf8');
+  if (!existsSync(features) || readFileSync(features, 'utf8') === template) writeFileSync(features, DEMO_FEATURES);
+  const onboarding = join(root, 'queries', 'onboarding-funnel.yaml');
+  if (!existsSync(onboarding)) writeFileSync(onboarding, DEMO_ONBOARDING_FUNNEL);
+}
+
+/**
+ * Some demo tools carry e-mail addresses as device ids (as real Mixpanel and Heap projects do), which the PII policy
+ * hashes; hashing needs a key. The demo's is a fixed, obviously fake one in its own .env (gitignored), so the demo is
+ * deterministic and shows the setup a real workspace needs.
+ */
+function writeDemoPiiKey(root: string): void {
+  const env = join(root, '.env');
+  if (!existsSync(env)) writeFileSync(env, 'USAGELAB_PII_KEY=demo-only-key-not-a-secret-0000\n');
+  const config = join(root, 'usagelab.yaml');
+  const text = readFileSync(config, 'utf8');
+  if (!/^pii:/m.test(text)) writeFileSync(config, `${text.trimEnd()}\n\npii:\n  hash_key: \${USAGELAB_PII_KEY}\n`);
+}
+
 export async function runDemo(
   dir: string,
   options: DemoOptions & { onProgress?: (p: ImportProgress) => void; onStage?: (stage: string) => void } = {},
@@ -42,11 +100,13 @@ export async function runDemo(
   rmSync(join(root, '.usagelab'), { recursive: true, force: true });
   rmSync(join(root, 'exports'), { recursive: true, force: true });
   initWorkspace(root);
+  writeDemoPiiKey(root);
   mkdirSync(join(root, 'queries'), { recursive: true });
   for (const [name, text] of Object.entries(DEMO_QUERIES)) {
     const path = join(root, 'queries', name);
     if (!existsSync(path)) writeFileSync(path, text);
   }
+  writeDemoInsightFiles(root);
   options.onStage?.('generating synthetic exports');
   const manifest = await generateDemo(root, options);
   const files: string[] = [];

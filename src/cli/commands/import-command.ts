@@ -1,6 +1,7 @@
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT, type ExitCode } from '../../core/exit-codes.js';
 import { openWorkspace } from '../../library/workspace.js';
+import { importNewExports } from '../../library/export-source.js';
 import type { ImportResult } from '../../warehouse/duckdb/duckdb-import.js';
 import { formatTable, printJson, type Io } from '../output.js';
 import { importProgressBar } from '../progress-bar.js';
@@ -55,6 +56,15 @@ export async function importCommand(io: Io, files: string[], flags: ImportFlags)
   const ws = await openWorkspace(flags.workspace);
   const bar = importProgressBar(io);
   try {
+    if (files.length === 0) {
+      // No files: what the export manifests under exports/ list as not yet imported.
+      const news = await importNewExports(ws, { onProgress: bar.update });
+      bar.stop();
+      if (flags.json) printJson(io, news);
+      else if (news.summary.files === 0) io.stdout('nothing new to import (exports/*/manifest.json list no new files)\n');
+      else for (const r of news.results) io.stdout(summarizeImport(r));
+      return news.summary.partial ? EXIT.partial : EXIT.ok;
+    }
     const result = await ws.import({
       files,
       ...(flags.source === undefined ? {} : { source: flags.source }),

@@ -1,0 +1,70 @@
+/**
+ * Files that appear whole or not at all: data goes to a temp file beside the target, is fsynced, then renamed
+ * over the target (rename is atomic within a folder), and the folder is fsynced so the rename survives a power
+ * cut. A crash leaves at most a temp file, which `removeStaleTemps` clears on the next run.
+ */
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const TEMP_MARK = '.tmp-';
+let counter = 0;
+
+/** A temp path beside `target`, hidden and unique to this process. */
+export function tempPathFor(target: string): string {
+  counter += 1;
+  return join(dirname(target), `.${basename(target)}${TEMP_MARK}${process.pid}-${counter}`);
+}
+
+export function isTempName(name: string): boolean {
+  return name.startsWith('.') && name.includes(TEMP_MARK);
+}
+
+function fsyncPath(path: string, flags: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, flags);
+    fsyncSync(fd);
+  } catch (err) {
+    // Folders cannot be opened for fsync on some platforms (Windows); the rename is still atomic there.
+    if (flags === 'r') return;
+    throw err;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Makes a finished temp file the target: fsync the data, rename, fsync the folder. */
+export function commitTemp(temp: string, target: string): void {
+  fsyncPath(temp, 'r+');
+  renameSync(temp, target);
+  fsyncPath(dirname(target), 'r');
+}
+
+/** Writes a whole file atomically. */
+export function writeFileAtomic(target: string, data: string | Buffer): void {
+  const temp = tempPathFor(target);
+  try {
+    writeFileSync(temp, data);
+    commitTemp(temp, target);
+  } catch (err) {
+    rmSync(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Removes temp files that crashed runs left in a folder; returns their names. */
+export function removeStaleTemps(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!isTempName(name)) continue;
+    rmSync(join(dir, name), { force: true, recursive: true });
+    removed.push(name);
+  }
+  return removed;
+}
