@@ -21,6 +21,8 @@ import { registerRetentionCommand } from './commands/retention-command.js';
 import { registerTrendsCommand } from './commands/trends-command.js';
 import { registerPiiCommand } from './commands/pii-command.js';
 import { registerExportCommand } from './commands/export-command.js';
+import { registerReportCommand } from './commands/report-command.js';
+import { registerInsightsCommand } from './commands/insights-command.js';
 
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -86,6 +88,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerTrendsCommand(program, ctx);
   registerPiiCommand(program, ctx);
   registerExportCommand(program, ctx);
+  registerReportCommand(program, ctx);
+  registerInsightsCommand(program, ctx);
 
   program
     .command('demo')

@@ -4,6 +4,7 @@
  * that one redaction mechanism can hide them everywhere.
  */
 import { z } from 'zod';
+import { reportConfigSchema } from './report-config-schema.js';
 
 /** Marks a config field as a credential: never printed, logged or written. */
 export const secret = <T extends z.ZodType>(schema: T): T => schema.meta({ secret: true });
@@ -267,6 +268,8 @@ export const configSchema = z
       })
       .strict()
       .default({ min_clicks: 3, within_ms: 1000 }),
+    /** The monthly report: which saved queries, segments and thresholds (docs/reports.md#configuration). */
+    report: reportConfigSchema.optional(),
     path_cleaning: z
       .object({
         /** Collapse numeric ids, UUIDs and long hex tokens in path segments to ":id". */

@@ -1,0 +1,159 @@
+/**
+ * `computeInsights(ws, { month })`: runs the analyses over a month and the month before (saved funnels with
+ * their breakdowns and every saved segment, friction per signal, adoption of the feature catalog), turns them
+ * into tested comparisons, adjusts for their number and ranks what stands out. docs/insights.md.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { UsageLabError } from '../../core/errors.js';
+import { adoptionAnalysis } from '../../analyses/adoption/adoption-analysis.js';
+import type { AdoptionResult } from '../../analyses/adoption/adoption-result.js';
+import { frictionAnalysis } from '../../analyses/friction/friction-analysis.js';
+import type { FrictionResult } from '../../analyses/friction/friction-result.js';
+import { funnelAnalysis } from '../../analyses/funnel/funnel-analysis.js';
+import type { FunnelResult } from '../../analyses/funnel/funnel-result.js';
+import { parseWindowMicros } from '../../analyses/funnel/funnel-rules.js';
+import { readYamlFile } from '../../library/saved-segments.js';
+import type { Workspace } from '../../library/workspace.js';
+import {
+  adoptionCandidates,
+  conversionCandidates,
+  frictionCandidates,
+  type Candidate,
+  type CandidateSet,
+  type FrictionSignalName,
+  type FunnelRun,
+} from './insight-candidates.js';
+import { assertMonth, monthRange, previousMonth, usableRange, type DayRange } from './insight-months.js';
+import type { InsightSettings, InsightSkip, InsightsResult } from './insight-result.js';
+import { rankCandidates } from './insight-rank.js';
+
+export const DEFAULT_INSIGHT_SETTINGS: Readonly<InsightSettings> = { fdr: 0.05, min_effect_h: 0.2, min_sample: 30, min_outcomes: 5, top: 10 };
+
+export interface InsightsOptions {
+  /** YYYY-MM in the configured time zone; default: the month of the last event. */
+  month?: string;
+  settings?: Partial<InsightSettings>;
+}
+
+const FRICTION_SIGNALS: readonly FrictionSignalName[] = ['dead', 'rage', 'error'];
+const DAY_MICROS = 86_400_000_000;
+
+async function dataDays(ws: Workspace): Promise<{ from: string; through: string } | null> {
+  const rows = await ws.warehouse.all<{ first_day: string | null; last_day: string | null }>(
+    `SELECT CAST(CAST(timezone($1, min(occurred_at)) AS DATE) AS VARCHAR) AS first_day,
+            CAST(CAST(timezone($1, max(occurred_at)) AS DATE) AS VARCHAR) AS last_day
+       FROM events`,
+    [ws.config.timezone],
+  );
+  const r = rows[0];
+  return r === undefined || r.first_day === null || r.last_day === null ? null : { from: r.first_day, through: r.last_day };
+}
+
+/** Saved queries of kind funnel in queries/, by file name, in name order. */
+function savedFunnels(queriesDir: string): { name: string; file: string; doc: Record<string, unknown> }[] {
+  if (!existsSync(queriesDir)) return [];
+  return readdirSync(queriesDir, { withFileTypes: true })
+    .filter((d) => d.isFile() && ['.yaml', '.yml'].includes(extname(d.name)))
+    .map((d) => join(queriesDir, d.name))
+    .sort()
+    .flatMap((file) => {
+      const doc = readYamlFile(file);
+      return doc !== null && typeof doc === 'object' && (doc as { kind?: unknown }).kind === 'funnel' ? [{ name: basename(file, extname(file)), file, doc: doc as Record<string, unknown> }] : [];
+    });
+}
+
+function describe(err: unknown): string {
+  return err instanceof UsageLabError ? `${err.code}: ${err.message}` : String(err);
+}
+
+export async function computeInsights(ws: Workspace, options: InsightsOptions = {}): Promise<InsightsResult> {
+  const settings: InsightSettings = { ...DEFAULT_INSIGHT_SETTINGS, ...(options.settings ?? {}) };
+  if (options.month !== undefined) assertMonth(options.month);
+  const data = await dataDays(ws);
+  const month = options.month ?? data?.through.slice(0, 7) ?? new Date().toISOString().slice(0, 7);
+  const prevMonth = previousMonth(month);
+  const months = { current: month, previous: prevMonth };
+  const skipped: InsightSkip[] = [];
+  const sets: CandidateSet[] = [];
+  const base: Omit<InsightsResult, 'tested' | 'significant' | 'insights' | 'skipped'> & { below_min_sample: number } = {
+    kind: 'insights',
+    version: 1,
+    month,
+    previous_month: prevMonth,
+    data_from: data?.from ?? null,
+    data_through: data?.through ?? null,
+    timezone: ws.config.timezone,
+    settings,
+    below_min_sample: 0,
+  };
+  const current = data === null ? null : usableRange(monthRange(month), data);
+  if (data === null || current === null) {
+    skipped.push({ what: `month ${month}`, reason: data === null ? 'the warehouse has no events' : `no data in ${month} (data covers ${data.from} … ${data.through})` });
+    return { ...base, tested: 0, significant: 0, insights: [], skipped };
+  }
+  const previous = usableRange(monthRange(prevMonth), data);
+  if (previous === null) skipped.push({ what: 'month-over-month comparisons', reason: `no data in ${prevMonth}` });
+  const rules = { min_sample: settings.min_sample, min_outcomes: settings.min_outcomes };
+
+  // Conversion: every saved funnel, its cohorts limited to those whose window ended before the data does.
+  const segmentNames = [...new Set([...ws.segments().values()].map((d) => d.name))].sort();
+  for (const funnel of savedFunnels(ws.paths.queries)) {
+    try {
+      const def = funnelAnalysis.parse(funnel.doc, funnel.file);
+      const windowDays = Math.ceil(parseWindowMicros(def.window)! / DAY_MICROS);
+      const cur = usableRange(monthRange(month), data, windowDays);
+      if (cur === null) {
+        skipped.push({ what: `funnel ${funnel.name}`, reason: `no ${month} cohort had its ${def.window} window complete by ${data.through}` });
+        continue;
+      }
+      const run = (range: DayRange, breakdown?: string): Promise<FunnelResult> =>
+        ws.runAnalysis(funnelAnalysis, { ...funnel.doc, date_range: range, ...(breakdown === undefined ? { breakdown: null } : { breakdown }) }, undefined, funnel.file);
+      const prev = previous === null ? null : usableRange(monthRange(prevMonth), data, windowDays);
+      const breakdowns: FunnelResult[] = [];
+      const fields = [...(typeof funnel.doc.breakdown === 'string' ? [funnel.doc.breakdown] : []), ...segmentNames.map((s) => `segment:${s}`)];
+      for (const field of [...new Set(fields)]) breakdowns.push(await run(cur, field));
+      const funnelRun: FunnelRun = { query: funnel.name, current: await run(cur), previous: prev === null ? null : await run(prev), breakdowns };
+      sets.push(conversionCandidates(funnelRun, months, rules));
+    } catch (err) {
+      skipped.push({ what: `funnel ${funnel.name}`, reason: describe(err) });
+    }
+  }
+
+  // Friction: one run per signal, so each page's share counts sessions with that signal only.
+  for (const signal of FRICTION_SIGNALS) {
+    const run = (range: DayRange): Promise<FrictionResult> =>
+      ws.runAnalysis(frictionAnalysis, { kind: 'friction', name: `insights: ${signal}`, signals: [signal], min_sessions: 1, top: 1000, compare: 'none', date_range: range });
+    try {
+      const cur = await run(current);
+      const prev = previous === null ? null : await run(previous);
+      const query = `usagelab friction --signals ${signal} --from ${current.from} --to ${current.to} --min-sessions 1 --top 1000 --compare none`;
+      sets.push(frictionCandidates({ signal, current: cur, previous: prev, query }, months, rules));
+    } catch (err) {
+      skipped.push({ what: `friction (${signal})`, reason: describe(err) });
+    }
+  }
+
+  // Adoption: the feature catalog, when the workspace has one.
+  try {
+    const run = (range: DayRange): Promise<AdoptionResult> =>
+      ws.runAnalysis(adoptionAnalysis, { kind: 'adoption', name: 'insights', retention_intervals: 0, date_range: range });
+    const cur = await run(current);
+    const prev = previous === null ? null : await run(previous);
+    const query = `usagelab adoption --from ${current.from} --to ${current.to} --retention-intervals 0`;
+    sets.push(adoptionCandidates({ current: cur, previous: prev, query }, months, rules));
+  } catch (err) {
+    skipped.push({ what: 'adoption', reason: describe(err) });
+  }
+
+  const candidates: Candidate[] = sets.flatMap((s) => s.candidates);
+  const ranked = rankCandidates(candidates, settings);
+  return {
+    ...base,
+    below_min_sample: sets.reduce((a, s) => a + s.below_min_sample, 0),
+    tested: ranked.tested,
+    significant: ranked.insights.length,
+    insights: ranked.insights.slice(0, settings.top),
+    skipped,
+  };
+}
