@@ -39,7 +39,7 @@ const TEXT_CASES: readonly [string, string][] = [
   ['logo@2x.png and @scope/pkg@1.2.3', 'logo@2x.png and @scope/pkg@1.2.3'],
   ['020 7946 0958 / 06 12 34 56 78 / 01.02.2024', '[phone] / [phone] / 01.02.2024'],
   ['tel:+442079460958', 'tel:[phone]'],
-  ['sk_live_abcdefghijklmnop1234 AKIAABCDEFGHIJKLMNOP', '[token] [token]'],
+  ['sk_test_FAKEfakeFAKEfake1234 AKIAFAKEFAKEFAKEFAKE', '[token] [token]'],
   ['?password=hunter2&pwd=x&client_secret=y&name=z', '?password=[secret]&pwd=[secret]&client_secret=[secret]&name=z'],
   ['?email=[email]&token=[token]', '?email=[email]&token=[token]'],
   ['user 4155552671 id 1710000000123 order 12345678', 'user 4155552671 id 1710000000123 order 12345678'],

@@ -164,7 +164,7 @@ function jwt(rng: Rng): string {
 
 function apiKey(rng: Rng): string {
   return rng.pick([
-    () => `sk_live_${rng.chars(24, ALNUM)}`,
+    () => `sk_test_${rng.chars(24, ALNUM)}`,
     () => `pk_test_${rng.chars(24, ALNUM)}`,
     () => `ghp_${rng.chars(36, ALNUM)}`,
     () => `AKIA${rng.chars(16, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567')}`,

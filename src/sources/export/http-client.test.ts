@@ -27,7 +27,7 @@ function client(overrides: Partial<HttpClientOptions> = {}): { http: HttpClient;
     limiter: new RateLimiter({ concurrency: 4, rolling: [] }),
     backoff: FAST_BACKOFF,
     timeouts: { headersMs: 800, idleMs: 800 },
-    secrets: ['sk_live_SECRET123'],
+    secrets: ['sk_test_FAKE_NOT_A_KEY'],
     authHint: 'check VENDOR_KEY',
     events: {
       onRetry: () => void (counters.retries += 1),
@@ -45,7 +45,7 @@ async function text(res: HttpResponse): Promise<string> {
   return out;
 }
 
-const get = (url: string) => ({ method: 'GET' as const, url: `${url}/data`, what: 'the test request', headers: { authorization: 'Bearer sk_live_SECRET123' } });
+const get = (url: string) => ({ method: 'GET' as const, url: `${url}/data`, what: 'the test request', headers: { authorization: 'Bearer sk_test_FAKE_NOT_A_KEY' } });
 
 describe('HTTP client', () => {
   it('retries 500, 502 and 503 with backoff and returns the full body', async () => {
@@ -125,7 +125,7 @@ describe('HTTP client', () => {
 
   it('never puts a credential in an error message', async () => {
     server = await FakeVendorServer.start(() => ({ status: 200, body: 'ok' }));
-    server.inject({ kind: 'status', status: 422, body: 'bad key sk_live_SECRET123 in header Bearer sk_live_SECRET123' });
+    server.inject({ kind: 'status', status: 422, body: 'bad key sk_test_FAKE_NOT_A_KEY in header Bearer sk_test_FAKE_NOT_A_KEY' });
     const err = (await client().http.request(get(server.url), text).catch((e: unknown) => e)) as Error & { code: string };
     expect(err.code).toBe('export_request_rejected');
     expect(err.message).toContain('HTTP 422');
