@@ -12,6 +12,10 @@
  *   instant and strictly before step j's (or, when step j was not reached, up to the window's end inclusive).
  * - The best attempt reaches the furthest step; among equals, the earliest wins. With attempts: first, only the
  *   unit's first attempt that starts in range counts (an excluded first attempt leaves the unit out).
+ *
+ * Runs use faster ports of these rules over typed arrays (funnel-unit-machine.ts, funnel-chain.ts); this plain
+ * version is the reference the differential test (funnel-engines.test.ts) holds them to, and engine:
+ * 'state-machine' runs it. A change of semantics goes here first, then into the ports.
  */
 
 export type AttemptOrder = 'ordered' | 'strict' | 'unordered';
@@ -47,8 +51,8 @@ export interface AttemptRules {
 export interface UnitOutcome {
   /** Number of steps reached (≥ 1). */
   readonly reached: number;
-  /** Instant (epoch µs) of each reached step, in step order (unordered: in time order). */
-  readonly times: readonly number[];
+  /** Instant (epoch µs) of each reached step, in step order (unordered: in time order); `reached` entries are read. */
+  readonly times: ArrayLike<number>;
   /** Breakdown value of the attempt's first event. */
   readonly breakdown: string | null;
 }
