@@ -1,11 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Command } from 'commander';
 import type { ExitCode } from '../../core/exit-codes.js';
 import { ev, insertEvents, tagPerson } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import type { AdoptionResult } from '../../analyses/adoption/adoption-result.js';
-import type { CommandContext } from '../command-context.js';
-import { reportError, type Io } from '../output.js';
+import { runCommandReportingErrors } from '../../test-support/command-test-kit.js';
 import { registerAdoptionCommand } from './adoption-command.js';
 
 const FEATURES = `features:
@@ -28,23 +26,8 @@ interface Run {
 }
 
 async function cli(ws: TempWorkspace, args: string[]): Promise<Run> {
-  const io: Io & { out: string; err: string } = { out: '', err: '', isTTY: false, stdout: (t) => void (io.out += t), stderr: (t) => void (io.err += t) };
-  let code: ExitCode | undefined;
-  let json = false;
-  const ctx: CommandContext = {
-    io,
-    workspace: () => ws.dir,
-    setJson: (j) => void (json = j),
-    setExitCode: (c) => void (code = c),
-  };
-  const program = new Command('usagelab').exitOverride();
-  registerAdoptionCommand(program, ctx);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (err) {
-    code = reportError(io, err, json);
-  }
-  return { code, out: io.out, err: io.err };
+  const run = await runCommandReportingErrors(registerAdoptionCommand, ws.dir, args);
+  return { code: run.exitCode, out: run.out, err: run.err };
 }
 
 let ws: TempWorkspace;

@@ -1,41 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Command } from 'commander';
 import { UsageLabError } from '../../core/errors.js';
-import type { ExitCode } from '../../core/exit-codes.js';
 import type { FrictionResult } from '../../analyses/friction/friction-result.js';
 import { ev, insertEvents, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
-import type { CommandContext } from '../command-context.js';
+import { runCommand, type CommandRun } from '../../test-support/command-test-kit.js';
 import { registerFrictionCommand } from './friction-command.js';
 
-interface TestContext extends CommandContext {
-  out: string;
-  err: string;
-  exitCode: ExitCode | undefined;
-  json: boolean;
-}
-
-function testContext(dir: string): TestContext {
-  const ctx: TestContext = {
-    out: '',
-    err: '',
-    exitCode: undefined,
-    json: false,
-    io: { stdout: (t) => void (ctx.out += t), stderr: (t) => void (ctx.err += t), isTTY: false },
-    workspace: () => dir,
-    setJson: (json) => void (ctx.json = json),
-    setExitCode: (code) => void (ctx.exitCode = code),
-  };
-  return ctx;
-}
-
-async function friction(ws: TempWorkspace, args: string[]): Promise<TestContext> {
-  const ctx = testContext(ws.dir);
-  const program = new Command('usagelab').exitOverride();
-  registerFrictionCommand(program, ctx);
-  await program.parseAsync(['friction', ...args], { from: 'user' });
-  return ctx;
-}
+const friction = (ws: TempWorkspace, args: string[]): Promise<CommandRun> => runCommand(registerFrictionCommand, ws.dir, ['friction', ...args]);
 
 /** RFC 4180 rows (quoted cells may hold commas, quotes and newlines). */
 function parseCsv(text: string): string[][] {

@@ -1,40 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import type { ExitCode } from '../../core/exit-codes.js';
 import { ev, insertEvents, type TestEvent } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import type { InsightsResult } from '../../reports/insights/insight-result.js';
-import type { CommandContext } from '../command-context.js';
+import { runCommand, type CommandRun } from '../../test-support/command-test-kit.js';
 import { registerInsightsCommand } from './insights-command.js';
 
-interface TestContext extends CommandContext {
-  out: string;
-  exitCode: ExitCode | undefined;
-  json: boolean;
-}
-
-function testContext(dir: string): TestContext {
-  const ctx: TestContext = {
-    out: '',
-    exitCode: undefined,
-    json: false,
-    io: { stdout: (t) => void (ctx.out += t), stderr: () => undefined, isTTY: false },
-    workspace: () => dir,
-    setJson: (json) => void (ctx.json = json),
-    setExitCode: (code) => void (ctx.exitCode = code),
-  };
-  return ctx;
-}
-
-async function insights(ws: TempWorkspace, args: string[]): Promise<TestContext> {
-  const ctx = testContext(ws.dir);
-  const program = new Command('usagelab').exitOverride();
-  registerInsightsCommand(program, ctx);
-  await program.parseAsync(['insights', ...args], { from: 'user' });
-  return ctx;
-}
+const insights = (ws: TempWorkspace, args: string[]): Promise<CommandRun> => runCommand(registerInsightsCommand, ws.dir, ['insights', ...args]);
 
 /** UTC. February: 10 of 40 starters finish; March: 30 of 40. */
 function events(): TestEvent[] {

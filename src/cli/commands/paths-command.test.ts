@@ -1,40 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Command } from 'commander';
 import { UsageLabError } from '../../core/errors.js';
-import type { ExitCode } from '../../core/exit-codes.js';
 import type { PathsResult } from '../../analyses/paths/paths-result.js';
 import { ndjson, tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
-import type { CommandContext } from '../command-context.js';
+import { runCommand, type CommandRun } from '../../test-support/command-test-kit.js';
 import { registerPathsCommand } from './paths-command.js';
 
-interface TestContext extends CommandContext {
-  out: string;
-  err: string;
-  exitCode: ExitCode | undefined;
-  json: boolean;
-}
-
-function testContext(dir: string): TestContext {
-  const ctx: TestContext = {
-    out: '',
-    err: '',
-    exitCode: undefined,
-    json: false,
-    io: { stdout: (t) => void (ctx.out += t), stderr: (t) => void (ctx.err += t), isTTY: false },
-    workspace: () => dir,
-    setJson: (json) => void (ctx.json = json),
-    setExitCode: (code) => void (ctx.exitCode = code),
-  };
-  return ctx;
-}
-
-async function paths(ws: TempWorkspace, args: string[]): Promise<TestContext> {
-  const ctx = testContext(ws.dir);
-  const program = new Command('usagelab').exitOverride();
-  registerPathsCommand(program, ctx);
-  await program.parseAsync(['paths', ...args], { from: 'user' });
-  return ctx;
-}
+const paths = (ws: TempWorkspace, args: string[]): Promise<CommandRun> => runCommand(registerPathsCommand, ws.dir, ['paths', ...args]);
 
 async function failure(ws: TempWorkspace, args: string[]): Promise<UsageLabError> {
   const err = await paths(ws, args).then(

@@ -1,40 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Command } from 'commander';
 import { UsageLabError } from '../../core/errors.js';
-import type { ExitCode } from '../../core/exit-codes.js';
 import type { RetentionResult } from '../../analyses/retention/retention-result.js';
 import { ndjson, tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
-import type { CommandContext } from '../command-context.js';
+import { runCommand, type CommandRun } from '../../test-support/command-test-kit.js';
 import { registerRetentionCommand } from './retention-command.js';
 
-interface TestContext extends CommandContext {
-  out: string;
-  err: string;
-  exitCode: ExitCode | undefined;
-  json: boolean;
-}
-
-function testContext(dir: string): TestContext {
-  const ctx: TestContext = {
-    out: '',
-    err: '',
-    exitCode: undefined,
-    json: false,
-    io: { stdout: (t) => void (ctx.out += t), stderr: (t) => void (ctx.err += t), isTTY: false },
-    workspace: () => dir,
-    setJson: (json) => void (ctx.json = json),
-    setExitCode: (code) => void (ctx.exitCode = code),
-  };
-  return ctx;
-}
-
-async function retention(ws: TempWorkspace, args: string[]): Promise<TestContext> {
-  const ctx = testContext(ws.dir);
-  const program = new Command('usagelab').exitOverride();
-  registerRetentionCommand(program, ctx);
-  await program.parseAsync(['retention', ...args], { from: 'user' });
-  return ctx;
-}
+const retention = (ws: TempWorkspace, args: string[]): Promise<CommandRun> => runCommand(registerRetentionCommand, ws.dir, ['retention', ...args]);
 
 let ws: TempWorkspace;
 // One import for all tests (they only read): importing is the slow part.
