@@ -11,6 +11,7 @@ import { buildMarkedEventsTable } from './adoption-query.js';
 import type { AdoptionResult, FeatureAdoption } from './adoption-result.js';
 import { DEFAULT_THRESHOLDS } from './adoption-thresholds.js';
 import { featureSlug, parseFeatureCatalog, type FeatureCatalog } from './feature-catalog.js';
+import { expectCode } from '../../test-support/expect-error.js';
 
 let session: Awaited<ReturnType<typeof openTestWarehouse>>;
 beforeEach(async () => {
@@ -37,18 +38,6 @@ const feature = (r: AdoptionResult, key: string): FeatureAdoption => {
   if (f === undefined) throw new Error(`no feature ${key}`);
   return f;
 };
-
-function expectCode(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageLabError);
-    expect((err as UsageLabError).code).toBe(code);
-    if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 async function expectCodeAsync(fn: () => Promise<unknown>, code: string, field?: string): Promise<void> {
   try {

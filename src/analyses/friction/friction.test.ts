@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { UsageLabError } from '../../core/errors.js';
+import type { UsageLabError } from '../../core/errors.js';
 import { ev, insertEvents, openTestWarehouse, tagPerson, type TestEvent, type TestEventFields } from '../../test-support/analysis-events.js';
 import { parseSegmentDefinition, type SegmentDefinition } from '../segment/segment-definition.js';
 import { frictionAnalysis, runFriction, truncateText } from './friction-analysis.js';
@@ -7,6 +7,7 @@ import { parseFrictionDefinition } from './friction-definition.js';
 import { previousPeriod, rangeDays } from './friction-periods.js';
 import { buildFrictionQuery } from './friction-query.js';
 import type { FrictionResult } from './friction-result.js';
+import { expectCode, expectRunCode } from '../../test-support/expect-error.js';
 
 let session: Awaited<ReturnType<typeof openTestWarehouse>>;
 beforeEach(async () => {
@@ -67,22 +68,6 @@ function hotspotEvents(): TestEvent[] {
     click('p1', 3601, '/a', { session_id: 's4', ...SAVE, dead_click: true }),
     pv('p4', 0, '/b', { session_id: 's5' }),
   ];
-}
-
-function expectCode(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageLabError);
-    expect((err as UsageLabError).code).toBe(code);
-    if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
-
-async function expectRunCode(promise: Promise<unknown>, code: string): Promise<void> {
-  await expect(promise).rejects.toSatisfy((err: unknown) => err instanceof UsageLabError && err.code === code);
 }
 
 describe('friction: hotspots by page and element', () => {

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { UsageLabError } from '../../core/errors.js';
+import type { UsageLabError } from '../../core/errors.js';
 import { ev, insertEvents, openTestWarehouse, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
 import { parseSegmentDefinition } from '../segment/segment-definition.js';
 import { bestAttempt, type UnitEvent } from './funnel-attempts.js';
@@ -9,6 +9,7 @@ import { parseFunnelDefinition } from './funnel-definition.js';
 import { buildFunnelEventsQuery } from './funnel-query.js';
 import { checkFunnelRules } from './funnel-rules.js';
 import type { FunnelResult } from './funnel-result.js';
+import { expectCode } from '../../test-support/expect-error.js';
 
 /** 2024-01-01T00:00:00Z plus days, hours, minutes, seconds. */
 function at(days: number, hours = 0, minutes = 0, seconds = 0): string {
@@ -34,18 +35,6 @@ async function run(events: TestEvent[], def: Record<string, unknown>, options: P
 }
 
 const counts = (r: { steps: { count: number }[] }): number[] => r.steps.map((s) => s.count);
-
-function expectCode(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageLabError);
-    expect((err as UsageLabError).code).toBe(code);
-    if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 describe('funnel: ordered steps', () => {
   it('counts people by the furthest step, in order, with rates, drop-off and times', async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { UsageLabError } from '../../core/errors.js';
+import type { UsageLabError } from '../../core/errors.js';
 import { ev, insertEvents, openTestWarehouse, tagPerson, type TestEvent, type TestEventFields } from '../../test-support/analysis-events.js';
 import type { AnalysisRunOptions } from '../analysis-kind.js';
 import { parseSegmentDefinition } from '../segment/segment-definition.js';
@@ -9,6 +9,7 @@ import { parsePathsDefinition } from './paths-definition.js';
 import { buildPathsTableQuery } from './paths-query.js';
 import { stepText, type PathsResult, type PathStep } from './paths-result.js';
 import { pathsRules } from './paths-rules.js';
+import { expectCode } from '../../test-support/expect-error.js';
 
 /** 2024-01-01T00:00:00Z plus minutes (and seconds). */
 function at(minutes: number, seconds = 0): string {
@@ -36,18 +37,6 @@ const text = (steps: PathStep[]): string => steps.map(stepText).join(' > ');
 const paths = (r: { paths: { steps: PathStep[]; sessions: number }[] }): [string, number][] => r.paths.map((p) => [text(p.steps), p.sessions]);
 const transitions = (r: PathsResult): [number, string, string, number][] => r.transitions.map((t) => [t.depth, stepText(t.from), stepText(t.to), t.count]);
 const drops = (r: PathsResult): [number, number, number][] => r.drop_offs.map((d) => [d.depth, d.sessions, d.dropped]);
-
-function expectCode(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageLabError);
-    expect((err as UsageLabError).code).toBe(code);
-    if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 describe('paths: steps of each session, in order', () => {
   it('counts sessions per path, with shares, transitions and drop-offs; repeats collapse', async () => {

@@ -1,5 +1,4 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { UsageLabError } from '../../core/errors.js';
 import { ev, insertEvents, openTestWarehouse, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
 import { parseSegmentDefinition } from '../segment/segment-definition.js';
 import { runRetention, retentionAnalysis, type RetentionRunOptions } from './retention-analysis.js';
@@ -7,6 +6,7 @@ import { parseRetentionDefinition } from './retention-definition.js';
 import { buildCalendarQuery, buildRollingQuery, type RetentionPlan } from './retention-query.js';
 import type { RetentionCohort, RetentionResult } from './retention-result.js';
 import { retentionSettings } from './retention-settings.js';
+import { expectCode, expectRunCode } from '../../test-support/expect-error.js';
 
 let session: Awaited<ReturnType<typeof openTestWarehouse>>;
 beforeEach(async () => {
@@ -30,28 +30,6 @@ const matrix = (cohorts: readonly RetentionCohort[]): (string | number | null)[]
 
 /** A late event of someone else, so every interval of the tests ends before the data does. */
 const LATE = ev('zz-late', '2025-01-01T00:00:00Z', 'heartbeat');
-
-function expectCode(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageLabError);
-    expect((err as UsageLabError).code).toBe(code);
-    if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
-
-async function expectRunCode(promise: Promise<unknown>, code: string, field?: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(UsageLabError);
-  expect((err as UsageLabError).code).toBe(code);
-  if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-}
 
 describe('retention: weekly recurring cohorts', () => {
   const events = [

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { UsageLabError } from '../../core/errors.js';
+import type { UsageLabError } from '../../core/errors.js';
 import { ev, insertEvents, openTestWarehouse, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
 import type { AnalysisRunOptions } from '../analysis-kind.js';
 import { parseSegmentDefinition } from '../segment/segment-definition.js';
@@ -8,6 +8,7 @@ import { runTrends, trendsAnalysis } from './trends-analysis.js';
 import { defaultRange, periodsOf } from './trends-calendar.js';
 import { parseTrendsDefinition } from './trends-definition.js';
 import type { ActiveUsersPoint, LifecyclePoint, StickinessPoint, TrendsResult } from './trends-result.js';
+import { expectCode, expectRunCode } from '../../test-support/expect-error.js';
 
 let session: Awaited<ReturnType<typeof openTestWarehouse>>;
 beforeEach(async () => {
@@ -26,28 +27,6 @@ function table(r: TrendsResult, pick: (p: Record<string, unknown>) => unknown): 
 }
 
 const starts = (r: TrendsResult): string[] => (r.series[0]?.points ?? []).map((p) => p.period_start);
-
-function expectCode(fn: () => unknown, code: string, field?: string): void {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageLabError);
-    expect((err as UsageLabError).code).toBe(code);
-    if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
-
-async function expectRunCode(promise: Promise<unknown>, code: string, field?: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(UsageLabError);
-  expect((err as UsageLabError).code).toBe(code);
-  if (field !== undefined) expect((err as UsageLabError).place.field).toBe(field);
-}
 
 describe('trends: events and people', () => {
   it('counts events per local day and series; an event can match several series; equal timestamps all count', async () => {
