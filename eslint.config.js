@@ -45,7 +45,7 @@ export default tseslint.config(
             { from: 'demo', allow: ['core', 'events', 'demo'] },
             { from: 'reports', allow: ['core', 'events', 'sql', 'warehouse', 'analyses', 'governance', 'sources', 'reports', 'library'] },
             { from: 'library', allow: ['core', 'events', 'sql', 'sources', 'warehouse', 'analyses', 'governance', 'reports', 'demo', 'library'] },
-            { from: 'bench', allow: ['core', 'events', 'sql', 'sources', 'warehouse', 'analyses', 'demo', 'library', 'bench'] },
+            { from: 'bench', allow: ['core', 'events', 'sql', 'sources', 'warehouse', 'analyses', 'demo', 'library', 'reports', 'bench'] },
             { from: 'cli', allow: ['core', 'events', 'sql', 'sources', 'warehouse', 'analyses', 'governance', 'reports', 'demo', 'library', 'cli'] },
             { from: 'entry', allow: ['core', 'events', 'sources', 'warehouse', 'analyses', 'governance', 'reports', 'library'] },
             { from: 'test-support', allow: modules.filter((m) => m !== 'cli') },

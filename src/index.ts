@@ -1,6 +1,8 @@
 /** usagelab's library API: everything the CLI does, for scripts in a workspace's analysis/ folder. */
 export { openWorkspace, Workspace, type OpenWorkspaceOptions } from './library/workspace.js';
 export { initWorkspace, type InitResult } from './library/init-workspace.js';
+export { migrateToClickhouse, type MigrateOptions, type MigrateResult } from './library/migrate-warehouse.js';
+export { runOnEngine, type EngineSession, type WarehouseEngine } from './analyses/analysis-kind.js';
 export type { ImportOptions, ImportResult, FileImportResult, ImportProgress } from './warehouse/duckdb/duckdb-import.js';
 export { UsageLabError } from './core/errors.js';
 export type { UsageLabConfig } from './core/config-schema.js';
@@ -10,6 +12,8 @@ export type { FunnelResult } from './analyses/funnel/funnel-result.js';
 export type { FunnelDefinition } from './analyses/funnel/funnel-definition.js';
 export { runSavedQuery } from './library/saved-query.js';
 export { exportSource, openExportWorkspace, importNewExports, type ExportSourceOptions, type ExportSourceResult } from './library/export-source.js';
+export { checkCredentials, type CredentialCheck, type CredentialCheckOptions, type CredentialCheckResult } from './library/credential-check.js';
+export { writeApiFiles, postmanCollection, apiNotes, type WrittenApiFiles } from './library/api-collection.js';
 export { runSavedQuery as runQuery } from './library/saved-query.js';
 export { ANALYSIS_KINDS } from './library/analysis-registry.js';
 export { funnelAnalysis } from './analyses/funnel/funnel-analysis.js';

@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from '../core/exit-codes.js';
 import { toolVersion } from '../core/tool-version.js';
-import { processIo, reportError, type Io } from './output.js';
+import { processIo, redactingIo, reportError, type Io } from './output.js';
 import { initCommand } from './commands/init-command.js';
 import { importCommand, type ImportFlags } from './commands/import-command.js';
 import { sqlCommand } from './commands/sql-command.js';
@@ -19,12 +19,17 @@ import { registerFrictionCommand } from './commands/friction-command.js';
 import { registerPathsCommand } from './commands/paths-command.js';
 import { registerRetentionCommand } from './commands/retention-command.js';
 import { registerTrendsCommand } from './commands/trends-command.js';
+import { registerMigrateCommand } from './commands/migrate-command.js';
 import { registerPiiCommand } from './commands/pii-command.js';
 import { registerExportCommand } from './commands/export-command.js';
 import { registerReportCommand } from './commands/report-command.js';
 import { registerInsightsCommand } from './commands/insights-command.js';
+import { registerApiCommand } from './commands/api-command.js';
+import { registerTagsCommand } from './commands/tags-command.js';
 
-export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+export async function main(argv: readonly string[], rawIo: Io = processIo): Promise<ExitCode> {
+  // Everything any command prints passes the secret redaction (docs/governance.md "Secrets").
+  const io = redactingIo(rawIo);
   let code: ExitCode = EXIT.ok;
   let json = argv.includes('--json');
   const program = new Command('usagelab')
@@ -86,10 +91,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   registerPathsCommand(program, ctx);
   registerRetentionCommand(program, ctx);
   registerTrendsCommand(program, ctx);
+  registerMigrateCommand(program, ctx);
   registerPiiCommand(program, ctx);
   registerExportCommand(program, ctx);
   registerReportCommand(program, ctx);
   registerInsightsCommand(program, ctx);
+  registerApiCommand(program, ctx);
+  registerTagsCommand(program, ctx);
 
   program
     .command('demo')
@@ -105,9 +113,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   program
     .command('check')
-    .description('validate the config and the warehouse; show what is loaded')
+    .description('validate the config, the warehouse and each configured source\'s credentials (one cheap API call each); show what is loaded')
+    .option('--offline', 'no API calls: skip the credential checks')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; offline?: boolean }) => {
       code = await checkCommand(io, { ...global(), ...opts });
     });
 

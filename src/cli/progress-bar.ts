@@ -1,7 +1,7 @@
 /** A progress bar on stderr for long imports (rows, bytes, rate, ETA); silent when not on a terminal. */
 import cliProgress from 'cli-progress';
 import type { ImportProgress } from '../warehouse/duckdb/duckdb-import.js';
-import type { Io } from './output.js';
+import { redactedStderr, type Io } from './output.js';
 
 function bytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -20,7 +20,7 @@ export function importProgressBar(io: Io): { update: (p: ImportProgress) => void
     {
       format: '{phase} [{bar}] {percentage}% | {done}/{size} | {rows} rows | {rate}/s | ETA {remaining} | {file}',
       hideCursor: true,
-      stream: process.stderr,
+      stream: redactedStderr,
       etaBuffer: 20,
     },
     cliProgress.Presets.shades_classic,

@@ -9,12 +9,14 @@ import { LineCounter, parseDocument, isScalar, visit, type Document } from 'yaml
 import type { z } from 'zod';
 import { configSchema, type UsageLabConfig } from './config-schema.js';
 import { UsageLabError } from './errors.js';
+import { configSecretValues } from './config-secrets.js';
+import { registerSecret, registerSecretsFromEnvironment } from './secret-redaction.js';
 
 export interface LoadedConfig {
   config: UsageLabConfig;
   /** Names of the environment variables the config referenced, for `check` and redaction. */
   referencedVariables: string[];
-  /** Resolved values of variables that were used in secret positions, so they can be redacted. */
+  /** Values of the config's secret fields (literal or from ${VAR}); registered for redaction as the config loads. */
   secretValues: string[];
 }
 
@@ -78,7 +80,6 @@ export function parseConfigText(text: string, file: string, env: Record<string, 
   }
 
   const referencedVariables = new Set<string>();
-  const secretValues: string[] = [];
   visit(doc, {
     Scalar(_key, node, path) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
@@ -94,7 +95,6 @@ export function parseConfigText(text: string, file: string, env: Record<string, 
             hint: `set ${name} in the environment or in .env beside usagelab.yaml (see .env.example)`,
           });
         }
-        secretValues.push(value);
         return value;
       });
       node.value = replaced;
@@ -125,6 +125,9 @@ export function parseConfigText(text: string, file: string, env: Record<string, 
       hint: issue.code === 'unrecognized_keys' ? allowedKeysHint(path) ?? 'remove the key' : 'see docs/configuration.md for allowed values',
     });
   }
+  // Known before anything can print: a later error, table or file is redacted of them.
+  const secretValues = configSecretValues(result.data);
+  for (const value of secretValues) registerSecret(value);
   return { config: result.data, referencedVariables: [...referencedVariables].sort(), secretValues };
 }
 
@@ -135,5 +138,9 @@ export function loadConfig(workspaceDir: string, env: NodeJS.ProcessEnv = proces
       hint: 'run `usagelab init` to create a workspace, or pass --workspace DIR',
     });
   }
-  return parseConfigText(readFileSync(file, 'utf8'), file, loadEnvironment(workspaceDir, env));
+  const environment = loadEnvironment(workspaceDir, env);
+  // Credentials in the environment or .env are secrets whether or not the config names them (a key pasted into
+  // project.name would otherwise be printed with every result).
+  registerSecretsFromEnvironment(environment);
+  return parseConfigText(readFileSync(file, 'utf8'), file, environment);
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { reportConfigSchema } from './report-config-schema.js';
+import { EXCLUSIONS_DEFAULTS, exclusionsConfigSchema, retentionConfigSchema } from './governance-config-schema.js';
 
 /** Marks a config field as a credential: never printed, logged or written. */
 export const secret = <T extends z.ZodType>(schema: T): T => schema.meta({ secret: true });
@@ -42,7 +43,10 @@ const clickhouseWarehouse = z
     database: z.string().default('usagelab'),
     user: z.string().default('default'),
     password: secret(z.string().optional()),
-    cluster: z.string().optional(),
+    /** Cluster name (remote_servers): replicated tables plus Distributed tables sharded by person. */
+    cluster: z.string().min(1).optional(),
+    /** The local DuckDB file imports are staged in (identity, sessions) before they are loaded into ClickHouse. */
+    staging_path: z.string().default('.usagelab/warehouse.duckdb'),
   })
   .strict();
 
@@ -53,7 +57,23 @@ const sourceCommon = {
 
 export const sourcesSchema = z
   .object({
-    fullstory: z.object({ ...sourceCommon, api_key: secret(z.string().optional()) }).strict().optional(),
+    fullstory: z
+      .object({
+        ...sourceCommon,
+        api_key: secret(z.string().optional()),
+        /** Saved segment to export; "everyone" exports every event. */
+        segment_id: z.string().min(1).default('everyone'),
+        /** Transfer format of the Segment Export (the written files are NDJSON whatever it is). */
+        format: z.enum(['ndjson', 'json', 'csv']).default('ndjson'),
+        /** Export fields (FullStory's field names, `user_*` / `evt_*` / `page_*` wildcards); default: FullStory's set. */
+        fields: z.array(z.string().min(1)).min(1).optional(),
+        /** Hours per export job: a divisor or a multiple of 24. */
+        window_hours: z.number().int().min(1).max(24 * 7).refine((h) => 24 % h === 0 || h % 24 === 0, 'must divide 24 or be a multiple of 24').default(24),
+        /** How long after an event FullStory serves it complete (hauser's ExportDelay; 3 is often enough). */
+        export_delay_hours: z.number().min(0).max(24 * 7).default(24),
+      })
+      .strict()
+      .optional(),
     amplitude: z
       .object({
         ...sourceCommon,
@@ -82,6 +102,13 @@ export const sourcesSchema = z
         s3_prefix: z.string().optional(),
         s3_region: z.string().optional(),
         s3_endpoint: z.string().optional(),
+        /** Path-style S3 URLs (MinIO and other S3-compatible stores); default: on when s3_endpoint is set. */
+        s3_force_path_style: z.boolean().optional(),
+        /** Default AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, else the AWS SDK's credential chain. */
+        aws_access_key_id: z.string().optional(),
+        aws_secret_access_key: secret(z.string().optional()),
+        aws_session_token: secret(z.string().optional()),
+        /** A folder copy of the bucket (relative to the workspace) instead of S3. */
         local_path: z.string().optional(),
       })
       .strict()
@@ -98,9 +125,23 @@ export const sourcesSchema = z
     ga4: z
       .object({
         ...sourceCommon,
+        /** Project the GA4 BigQuery link exports to; default: the service account key's project_id. */
         gcp_project: z.string().optional(),
+        /** analytics_<property id>; or give property_id. */
         dataset: z.string().optional(),
+        property_id: z.union([z.string().regex(/^\d+$/, 'digits only (GA4 Admin > Property details)'), z.number().int().positive()]).optional(),
+        /** Project that runs (and pays for) the intraday query jobs; default gcp_project. */
+        job_project: z.string().optional(),
+        /** BigQuery location of the dataset (US, EU, europe-west3, ...); default: BigQuery infers it. */
+        location: z.string().optional(),
+        /** The property's reporting time zone: it dates the daily tables. */
+        property_timezone: ianaTimeZone.optional(),
+        /** Read intraday tables for days whose daily table is not written yet (provisional data). */
+        intraday: z.boolean().default(true),
+        /** Path of the service account JSON key (relative to the workspace); default GOOGLE_APPLICATION_CREDENTIALS. */
         credentials_file: z.string().optional(),
+        /** The key's JSON text itself; default GA4_SERVICE_ACCOUNT_JSON. */
+        credentials_json: secret(z.string().optional()),
       })
       .strict()
       .optional(),
@@ -270,6 +311,10 @@ export const configSchema = z
       .default({ min_clicks: 3, within_ms: 1000 }),
     /** The monthly report: which saved queries, segments and thresholds (docs/reports.md#configuration). */
     report: reportConfigSchema.optional(),
+    /** How long exports and warehouse events are kept; `usagelab retention apply` deletes older data (docs/governance.md). */
+    retention: retentionConfigSchema.default({}),
+    /** Internal people and bots, tagged at import and excluded from analyses by default (docs/governance.md). */
+    exclusions: exclusionsConfigSchema.default(EXCLUSIONS_DEFAULTS),
     path_cleaning: z
       .object({
         /** Collapse numeric ids, UUIDs and long hex tokens in path segments to ":id". */

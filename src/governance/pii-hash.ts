@@ -35,7 +35,21 @@ export function piiKeyMissing(what: string): UsageLabError {
   });
 }
 
+/** What `hash` writes: "h:" and 32 lower-case hex digits. */
+export const HASHED_PATTERN = `h:[0-9a-f]{${HASH_HEX_DIGITS}}`;
+const HASHED = new RegExp(`^${HASHED_PATTERN}$`);
+
+/** A value that already has the hash's form (a file usagelab exported, masked, imported again). */
+export function isHashed(value: string): boolean {
+  return HASHED.test(value);
+}
+
+/**
+ * HMAC of the value — unless it already is a hash: hashing is idempotent, so a masked export imported again keeps
+ * its ids (hashing them twice would make every person a new one). pii-sql.ts does the same in SQL.
+ */
 export function hashValue(key: string, value: string): string {
+  if (isHashed(value)) return value;
   return HASH_PREFIX + createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_DIGITS);
 }
 

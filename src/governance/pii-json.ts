@@ -6,7 +6,7 @@
  * number is replaced (by the quoted string "[card]") only when it is a card number. Everything else is copied, so the
  * output is valid JSON whenever the input is. pii-sql.ts builds the same algorithm in DuckDB SQL.
  */
-import { hashValue, piiKeyMissing } from './pii-hash.js';
+import { hashValue, isHashed, piiKeyMissing } from './pii-hash.js';
 import { truncateIp } from './pii-ip.js';
 import { globPattern, JSON_TOKENS, MEMBER_HEAD, memberPattern } from './pii-patterns.js';
 import type { MemberRule, PiiAction } from './pii-policy.js';
@@ -104,6 +104,7 @@ function maskTokens(text: string, ctx: JsonMaskContext, c: Compiled): string {
 }
 
 function hashed(ctx: JsonMaskContext, value: string): string {
+  if (isHashed(value)) return `"${value}"`;
   if (ctx.key === undefined) throw piiKeyMissing(`a ${ctx.column} member is to be hashed`);
   return `"${hashValue(ctx.key, value)}"`;
 }

@@ -4,13 +4,14 @@
  * (pii-sql.ts) gives the same output for the same policy.
  */
 import { PII_JSON_COLUMNS } from '../core/config-schema.js';
-import { hashValue, piiKeyMissing } from './pii-hash.js';
+import { hashValue, isHashed, piiKeyMissing } from './pii-hash.js';
 import { truncateIp } from './pii-ip.js';
 import { maskJsonText } from './pii-json.js';
 import type { JsonColumn, PiiAction, PiiPolicy } from './pii-policy.js';
 import { scanText } from './pii-scanners.js';
 
 function hashed(policy: PiiPolicy, column: string, value: string): string {
+  if (isHashed(value)) return value;
   if (policy.key === undefined) throw piiKeyMissing(`${column} is to be hashed`);
   return hashValue(policy.key, value);
 }

@@ -23,6 +23,7 @@ import type { Detector, Scanners } from './pii-scanners.js';
 import { groupRules, rulesMemberPattern } from './pii-json.js';
 import type { JsonColumn, MemberRule, PiiAction, PiiPolicy } from './pii-policy.js';
 import { jsonNumberCardValidator, type SqlNames, type Validator } from './pii-validators.js';
+import { HASHED_PATTERN } from './pii-hash.js';
 
 /** DuckDB session variables holding the HMAC pads (set with bound parameters; see pii-warehouse-masking.ts). */
 export const KEY_VARIABLES = { inner: 'ul_pii_hmac_inner', outer: 'ul_pii_hmac_outer' } as const;
@@ -125,10 +126,14 @@ export class SqlMasker implements SqlNames {
       CASE WHEN ${isJson} THEN ${this.jsonCards(d, part)} ELSE ${this.replace(d, part)} END), chr(30)) ELSE ${this.replace(d, x)} END`;
   }
 
-  /** HMAC-SHA256 of a VARCHAR as "h:" + 32 hex digits (pii-hash.ts), or an error when no key is set. */
+  /**
+   * HMAC-SHA256 of a VARCHAR as "h:" + 32 hex digits (pii-hash.ts), or an error when no key is set. A value that is
+   * already a hash stays as it is (pii-hash.ts hashValue), with or without a key.
+   */
   hash(x: string): string {
-    if (!this.hashing) return `error(${quoteLiteral(KEY_MISSING_SQL_ERROR)})`;
-    return `('h:' || left(sha256(getvariable('${KEY_VARIABLES.outer}') || unhex(sha256(getvariable('${KEY_VARIABLES.inner}') || encode(${x})))), 32))`;
+    const hashed = `regexp_full_match(${x}, ${quoteLiteral(HASHED_PATTERN)})`;
+    if (!this.hashing) return `CASE WHEN ${hashed} THEN ${x} ELSE error(${quoteLiteral(KEY_MISSING_SQL_ERROR)}) END`;
+    return `CASE WHEN ${hashed} THEN ${x} ELSE ('h:' || left(sha256(getvariable('${KEY_VARIABLES.outer}') || unhex(sha256(getvariable('${KEY_VARIABLES.inner}') || encode(${x})))), 32)) END`;
   }
 
   /** pii-ip.ts truncateIp. */

@@ -12,6 +12,7 @@ import { maskJsonText } from './pii-json.js';
 import { piiPolicy, type JsonColumn, type PiiPolicy } from './pii-policy.js';
 import { exactConditionSql, KEY_VARIABLES, maskedRelationSql, scannedParts, SqlMasker, type MaskedColumn, type ScannedPart } from './pii-sql.js';
 import { scanText } from './pii-scanners.js';
+import { candidateKeys, maskValues, type CandidateKey, type ValueMasks, type ValueMaskingHost } from './pii-value-masking.js';
 
 /** What masking needs from a warehouse session (DuckdbSession has it). */
 export interface SqlSession {
@@ -19,7 +20,7 @@ export interface SqlSession {
   all<T = Record<string, unknown>>(sql: string, params?: string[]): Promise<T[]>;
 }
 
-const INSERT_BATCH = 200;
+const INSERT_BATCH = 5000;
 
 export class WarehouseMasking {
   private tables: string[] = [];
@@ -40,8 +41,35 @@ export class WarehouseMasking {
     return new WarehouseMasking(session, policy);
   }
 
-  private get hashing(): boolean {
+  get hashing(): boolean {
     return this.policy.key !== undefined;
+  }
+
+  /**
+   * `columns` of `relation` masked value by value (pii-value-masking.ts): for a bulk import, where values repeat
+   * and nearly none holds personal data. Same output as maskedRelation.
+   */
+  async maskValues(relation: string, columns: readonly MaskedColumn[], file?: string, candidates?: ReadonlyMap<string, string>): Promise<ValueMasks> {
+    const host: ValueMaskingHost = {
+      policy: this.policy,
+      hashing: this.hashing,
+      run: (sql) => this.session.run(sql),
+      all: <T>(sql: string) => this.session.all<T>(sql),
+      exactValues: (rel, parts, policy) => this.maskExactValues(rel, parts, policy),
+      tempTable: (prefix) => this.tempTable(prefix),
+    };
+    return maskValues(host, relation, columns, file, candidates);
+  }
+
+  /** Grouping keys gathering the candidates of `columns` in one scan (pii-value-masking.ts candidateKeys). */
+  candidateKeys(columns: readonly MaskedColumn[]): CandidateKey[] {
+    return candidateKeys(this.policy, this.hashing, columns);
+  }
+
+  private tempTable(prefix: string): string {
+    const table = quoteIdent(`_${prefix}_${this.tables.length + 1}`);
+    this.tables.push(table);
+    return table;
   }
 
   /**
@@ -85,8 +113,7 @@ export class WarehouseMasking {
 
   /** Masks in TypeScript the distinct values SQL cannot mask exactly (pii-sql exactConditionSql); returns their table. */
   private async maskExactValues(relation: string, parts: readonly ScannedPart[], policy: PiiPolicy = this.policy): Promise<string> {
-    const table = quoteIdent(`_pii_exact_${this.tables.length + 1}`);
-    this.tables.push(table);
+    const table = this.tempTable('pii_exact');
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${table} (col VARCHAR, doc VARCHAR, masked VARCHAR)`);
     const conditions = parts.map((p) => exactConditionSql(policy, p));
     if (conditions.every((c) => c === 'false')) return table;
@@ -103,9 +130,13 @@ export class WarehouseMasking {
           : scanText(v, policy.scanners);
       return [part.column, v, masked];
     });
+    // One bound JSON array per batch: binding hundreds of parameters per statement costs more than the masking.
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
-      const batch = rows.slice(i, i + INSERT_BATCH);
-      await this.session.run(`INSERT INTO ${table} VALUES ${batch.map((_, j) => `($${3 * j + 1}, $${3 * j + 2}, $${3 * j + 3})`).join(', ')}`, batch.flat());
+      const batch = rows.slice(i, i + INSERT_BATCH).map(([col, doc, masked]) => ({ col, doc, masked }));
+      await this.session.run(
+        `INSERT INTO ${table} SELECT r.col, r.doc, r.masked FROM (SELECT unnest(from_json($1, '[{"col":"VARCHAR","doc":"VARCHAR","masked":"VARCHAR"}]')) AS r)`,
+        [JSON.stringify(batch)],
+      );
     }
     return table;
   }

@@ -113,7 +113,7 @@ describe('exportSource (library)', () => {
     const err = await exportWith(literal, 'amplitude', { from: '2024-03-01' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'export_secret_in_config', place: { field: 'sources.amplitude.api_key' } });
     expect(JSON.stringify(err)).not.toContain('abc123');
-    await expect(exportWith(literal, 'heap', {})).rejects.toMatchObject({ code: 'export_source_unsupported', hint: expect.stringContaining('usagelab import') });
+    await expect(exportWith(literal, 'generic', {})).rejects.toMatchObject({ code: 'export_source_unsupported', hint: expect.stringContaining('usagelab import') });
   });
 
   it('an auth failure names the variable the config used', async () => {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { loadEnvironment } from '../core/config-load.js';
+import { registerSecret } from '../core/secret-redaction.js';
 import { UsageLabError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
 import { toolVersion } from '../core/tool-version.js';
@@ -22,7 +23,8 @@ import { maskTextValue } from '../governance/pii-mask.js';
 import { acquireExportLock } from '../sources/export/export-lock.js';
 import { ManifestStore, readManifest, unimportedEntries, MANIFEST_FILE } from '../sources/export/export-manifest.js';
 import { runExport, type ExportRunResult } from '../sources/export/export-run.js';
-import type { ExporterDefinition } from '../sources/export/exporter-definition.js';
+import type { ExporterDefinition, ExporterSettings, SyncExporterDefinition, WindowExporterDefinition } from '../sources/export/exporter-definition.js';
+import { runSyncExport } from '../sources/export/sync-export-run.js';
 import { EXPORTERS, exporterFor } from '../sources/export/exporter-registry.js';
 import type { RecordTransform, VendorRecord } from '../sources/export/exporter.js';
 import type { ExportClock } from '../sources/export/export-clock.js';
@@ -103,12 +105,9 @@ export interface ImportNewResult {
 }
 
 function unsupported(source: string): UsageLabError {
-  const offline = ['fullstory', 'heap', 'ga4'].includes(source);
-  return new UsageLabError('export_source_unsupported', `usagelab cannot export ${source} from its API${offline ? ' yet' : ''}`, {
+  return new UsageLabError('export_source_unsupported', `usagelab cannot export ${source} from an API`, {
     place: { source },
-    hint: offline
-      ? `export ${source} with the vendor's own tools and load the files with \`usagelab import\` (docs/sources/${source}.md); API export: ${Object.keys(EXPORTERS).join(', ')}`
-      : `sources with an API export: ${Object.keys(EXPORTERS).join(', ')}`,
+    hint: `sources with an API export: ${Object.keys(EXPORTERS).join(', ')}; files of any tool load with \`usagelab import\``,
   });
 }
 
@@ -147,12 +146,16 @@ export function resolveCredentials(ws: ExportWorkspace, def: ExporterDefinition,
     }
     environment ??= loadEnvironment(ws.root, env);
     const value = environment[spec.variable];
-    if (value === undefined || value === '') missing.push(`${spec.variable} (sources.${def.source}.${spec.key})`);
+    if (value === undefined || value === '') {
+      if (spec.optional !== true) missing.push(`${spec.variable} (sources.${def.source}.${spec.key})`);
+    }
     else {
       credentials[spec.key] = value;
       origins[spec.key] = spec.variable;
     }
   }
+  // Every resolved secret is redacted from here on, whatever its variable is called (core/secret-redaction.ts).
+  for (const spec of def.credentials) if (spec.secret) registerSecret(credentials[spec.key]);
   if (missing.length > 0) {
     throw new UsageLabError('export_credentials_missing', `${def.displayName} credentials are not set: ${missing.join(', ')}`, {
       place: { source: def.source, file: join(ws.root, '.env') },
@@ -256,11 +259,46 @@ export async function exportSource(ws: ExportWorkspace | ImportingWorkspace, sou
   const section = ((ws.config.sources as Record<string, unknown>)[source] ?? {}) as Record<string, unknown>;
   const env = options.env ?? process.env;
   const { credentials, origins } = resolveCredentials(ws, def, section, env);
-  const exporter = def.create({ section, credentials, origins, endpoint: options.endpoint, pageSize: options.pageSize });
+  const settings = { section, credentials, origins, endpoint: options.endpoint, pageSize: options.pageSize, root: ws.root };
+  const run = def.kind === 'syncs' ? await exportSyncs(ws, def, settings, options, env) : await exportWindows(ws, def, settings, options, env);
+  if (options.import !== true || options.dryRun === true) return { ...run, import: null };
+  const imported = await withImportingWorkspace(ws, env, (importing) => importNewExports(importing, { sources: [source], onProgress: options.onImportProgress }));
+  const exitCode = run.exit_code !== EXIT.ok ? run.exit_code : imported.summary.partial ? EXIT.partial : EXIT.ok;
+  return { ...run, exit_code: exitCode, import: imported.summary };
+}
+
+/** Heap Connect and the like: sync by sync, each table's records masked with that table's layout. */
+async function exportSyncs(ws: ExportWorkspace, def: SyncExporterDefinition, settings: ExporterSettings, options: ExportSourceOptions, env: NodeJS.ProcessEnv): Promise<ExportRunResult> {
+  const maskEnv = loadEnvironment(ws.root, env);
+  const maskers = new Map<string, RecordTransform>();
+  const transformFor = (table: string): RecordTransform => {
+    if (options.transform !== undefined) return options.transform;
+    let t = maskers.get(table);
+    if (t === undefined) maskers.set(table, (t = vendorRecordMasker(ws.config.pii, def.recordLayoutFor(table), maskEnv)));
+    return t;
+  };
+  return runSyncExport({
+    exporter: def.createSyncExporter(settings),
+    dir: join(ws.paths.exports, def.source),
+    from: options.from,
+    to: options.to,
+    resume: options.resume,
+    dryRun: options.dryRun,
+    concurrency: options.concurrency,
+    transformFor,
+    toolVersion: toolVersion(),
+    onProgress: options.onProgress,
+    clock: options.clock,
+    backoff: options.backoff,
+  });
+}
+
+async function exportWindows(ws: ExportWorkspace, def: WindowExporterDefinition, settings: ExporterSettings, options: ExportSourceOptions, env: NodeJS.ProcessEnv): Promise<ExportRunResult> {
+  const exporter = def.create(settings);
   const transform = options.transform ?? vendorRecordMasker(ws.config.pii, def.recordLayout, loadEnvironment(ws.root, env));
-  const run = await runExport({
+  return runExport({
     exporter,
-    dir: join(ws.paths.exports, source),
+    dir: join(ws.paths.exports, def.source),
     from: options.from,
     to: options.to,
     resume: options.resume,
@@ -273,10 +311,6 @@ export async function exportSource(ws: ExportWorkspace | ImportingWorkspace, sou
     backoff: options.backoff,
     timeouts: options.timeouts,
   });
-  if (options.import !== true || options.dryRun === true) return { ...run, import: null };
-  const imported = await withImportingWorkspace(ws, env, (importing) => importNewExports(importing, { sources: [source], onProgress: options.onImportProgress }));
-  const exitCode = run.exit_code !== EXIT.ok ? run.exit_code : imported.summary.partial ? EXIT.partial : EXIT.ok;
-  return { ...run, exit_code: exitCode, import: imported.summary };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `usagelab demo [dir]`: the main job on the embedded default, with no accounts and no network — a workspace,
- * synthetic exports of a made-up product in all six tools' native formats (src/demo), one import, and the saved
- * queries run on the result.
+ * synthetic exports of a made-up product in all six tools' native formats (src/demo), one import, the saved
+ * queries run on the result, and the monthly report (with insights) of the last complete month.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,12 +10,34 @@ import { initWorkspace, templatesDir } from './init-workspace.js';
 import { openWorkspace } from './workspace.js';
 import { runSavedQuery, type QueryResult } from './saved-query.js';
 import type { ImportProgress, ImportResult } from '../warehouse/duckdb/duckdb-import.js';
+import { writeMonthlyReport } from '../reports/monthly-report.js';
+import { writeInsightsFiles } from '../reports/insights/write-insights.js';
 
 export interface DemoRun {
   readonly dir: string;
   readonly manifest: DemoManifest;
   readonly imported: ImportResult;
   readonly queries: readonly { file: string; result: QueryResult }[];
+  /** The monthly report of the demo's last complete month, and its insights (absolute paths). */
+  readonly report: DemoReport;
+}
+
+export interface DemoReport {
+  readonly month: string;
+  readonly markdown: string;
+  readonly html: string;
+  readonly charts: readonly string[];
+  readonly insights: { readonly markdown: string; readonly json: string };
+}
+
+/** The last calendar month the demo window covers from its first to its last day (else its last month). */
+export function lastCompleteDemoMonth(window: { start: string; end: string; months: readonly string[] }): string {
+  const lastDay = (month: string): string => {
+    const [y, m] = month.split('-').map(Number) as [number, number];
+    return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+  };
+  const complete = window.months.filter((m) => `${m}-01` >= window.start && lastDay(m) <= window.end);
+  return complete[complete.length - 1] ?? window.months[window.months.length - 1]!;
 }
 
 /** Saved queries the demo adds to its workspace: they match the demo product's event names. */
@@ -87,8 +109,9 @@ function writeDemoPiiKey(root: string): void {
   const env = join(root, '.env');
   if (!existsSync(env)) writeFileSync(env, 'USAGELAB_PII_KEY=demo-only-key-not-a-secret-0000\n');
   const config = join(root, 'usagelab.yaml');
-  const text = readFileSync(config, 'utf8');
-  if (!/^pii:/m.test(text)) writeFileSync(config, `${text.trimEnd()}\n\npii:\n  hash_key: \${USAGELAB_PII_KEY}\n`);
+  // The report's title names the project: the template's placeholder name becomes the demo product's.
+  const text = readFileSync(config, 'utf8').replace(/^(project:\n {2}name:) My product$/m, '$1 Acme Boards');
+  writeFileSync(config, /^pii:/m.test(text) ? text : `${text.trimEnd()}\n\npii:\n  hash_key: \${USAGELAB_PII_KEY}\n`);
 }
 
 export async function runDemo(
@@ -123,7 +146,13 @@ export async function runDemo(
     for (const name of ['signup-funnel.yaml', ...Object.keys(DEMO_QUERIES)]) {
       queries.push({ file: join('queries', name), result: await runSavedQuery(ws, join(root, 'queries', name)) });
     }
-    return { dir: root, manifest, imported, queries };
+    const month = lastCompleteDemoMonth(manifest.window);
+    options.onStage?.(`writing the ${month} report and insights`);
+    const written = await writeMonthlyReport(ws, { month, html: true });
+    // The report computed the month's insights; they are written as `usagelab insights` writes them.
+    const insights = writeInsightsFiles(ws.paths.insights, written.data.insights);
+    const report: DemoReport = { month, markdown: written.markdownPath, html: written.htmlPath!, charts: written.chartPaths, insights };
+    return { dir: root, manifest, imported, queries, report };
   } finally {
     ws.close();
   }

@@ -10,7 +10,10 @@ import type { DuckdbSession, Row } from '../warehouse/duckdb/duckdb-connection.j
 import { openWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js';
 import { importFiles, type ImportOptions, type ImportResult } from '../warehouse/duckdb/duckdb-import.js';
 import { mkdirSync } from 'node:fs';
-import type { AnalysisKind, AnalysisRunOptions } from '../analyses/analysis-kind.js';
+import { runOnEngine, type AnalysisKind, type AnalysisRunOptions, type EngineSession } from '../analyses/analysis-kind.js';
+import type { ClickhouseExecutor } from '../warehouse/clickhouse/clickhouse-executor.js';
+import { openClickhouse, openStagingWarehouse } from '../warehouse/clickhouse/clickhouse-warehouse.js';
+import { syncToClickhouse, type SyncResult } from '../warehouse/clickhouse/clickhouse-sync.js';
 import type { SegmentDefinition } from '../analyses/segment/segment-definition.js';
 import { loadSavedSegments } from './saved-segments.js';
 import { loadFeatureCatalog } from './feature-catalog-file.js';
@@ -26,12 +29,23 @@ export class Workspace {
     readonly paths: WorkspacePaths,
     readonly loaded: LoadedConfig,
     private readonly session: DuckdbSession,
+    /** With warehouse.engine clickhouse: the server analyses run on (`session` is then the import staging DuckDB). */
+    readonly clickhouse?: ClickhouseExecutor,
   ) {}
 
   static async open(dir: string | undefined, options: OpenWorkspaceOptions = {}): Promise<Workspace> {
     const root = findWorkspace(dir, process.cwd(), options.env ?? process.env);
     const paths = workspacePaths(root);
     const loaded = loadConfig(root, options.env ?? process.env);
+    if (loaded.config.warehouse.engine === 'clickhouse') {
+      const staging = await openStagingWarehouse(root, loaded.config);
+      try {
+        return new Workspace(paths, loaded, staging, await openClickhouse(loaded.config));
+      } catch (err) {
+        staging.close();
+        throw err;
+      }
+    }
     const session = await openWarehouse(root, loaded.config);
     return new Workspace(paths, loaded, session);
   }
@@ -49,11 +63,27 @@ export class Workspace {
     return this.session;
   }
 
-  /** Imports files (see docs/events.md): one transaction, idempotent. */
-  async import(options: ImportOptions): Promise<ImportResult> {
+  /**
+   * Imports files (see docs/events.md): one transaction, idempotent. On ClickHouse the files are imported into
+   * the staging DuckDB and what changed is then loaded into ClickHouse (docs/scaling.md#loading).
+   */
+  async import(options: ImportOptions): Promise<ImportResult & { clickhouse?: SyncResult }> {
     const tmp = join(this.paths.state, 'tmp');
     mkdirSync(tmp, { recursive: true });
-    return importFiles(this.session, this.config, options, tmp);
+    const result = await importFiles(this.session, this.config, options, tmp);
+    if (this.clickhouse === undefined) return result;
+    return { ...result, clickhouse: await this.syncClickhouse() };
+  }
+
+  /** Loads ClickHouse with what changed in the staging DuckDB (a no-op when both hold the same rows). */
+  async syncClickhouse(onProgress?: Parameters<typeof syncToClickhouse>[2]['onProgress']): Promise<SyncResult> {
+    if (this.clickhouse === undefined) throw new Error('syncClickhouse: the workspace warehouse is not ClickHouse');
+    return syncToClickhouse(this.session, this.clickhouse, { tmpDir: join(this.paths.state, 'tmp', 'clickhouse-load'), ...(onProgress === undefined ? {} : { onProgress }) });
+  }
+
+  /** The session analyses run on: ClickHouse when configured, else the embedded DuckDB. */
+  get analysisSession(): EngineSession {
+    return this.clickhouse === undefined ? this.session : { engine: 'clickhouse', clickhouse: this.clickhouse };
   }
 
   /** Saved segments of queries/ by file name and by `name` (read afresh on each call: files may change). */
@@ -79,7 +109,7 @@ export class Workspace {
     const definition = kind.parse(input, file);
     // Adoption measures the features of the workspace's catalog; other kinds do not read it.
     const catalog = kind.kind === 'adoption' && !(extra !== undefined && 'catalog' in extra) ? { catalog: this.featureCatalog() } : {};
-    return kind.run(this.session, definition, { ...this.analysisOptions(), ...catalog, ...(extra ?? {}) });
+    return runOnEngine(kind, this.analysisSession, definition, { ...this.analysisOptions(), ...catalog, ...(extra ?? {}) });
   }
 
   /** Runs read-only SQL on the warehouse and returns JSON-compatible rows. */
@@ -88,6 +118,8 @@ export class Workspace {
   }
 
   close(): void {
+    // The HTTP client only holds idle sockets; closing it need not be awaited.
+    void this.clickhouse?.close();
     this.session.close();
   }
 }

@@ -7,6 +7,7 @@ import type { Workspace } from '../library/workspace.js';
 import { defaultReportConfig, reportConfigSchema } from '../core/report-config-schema.js';
 import { writeMonthlyReport } from './monthly-report.js';
 import { lastCompleteMonth, reportMonth, weeksOf } from './report-period.js';
+import { daysBetween, windowWords } from './report-format.js';
 import { UsageLabError } from '../core/errors.js';
 import { chartsOf } from './report-document.js';
 import { compileWarnings, renderSvg } from './charts/render-svg.js';
@@ -89,14 +90,19 @@ describe('monthly report', () => {
     expect(md).toContain('| New people | 3 | 2 | +50.0% |');
     expect(md).toContain('| Returning from the previous month | 1 | 0 | – |');
     expect(md).toContain('| Dormant (active the month before, not this one) | 1 | 0 | – |');
-    // Top events by people in March (February: p7's page view on Feb 29, local).
-    expect(md).toContain('| `page_view` | 3 | 75.0% | 1 | +200.0% |');
-    expect(md).toContain('| `signup` | 2 | 50.0% | 1 | +100.0% |');
-    expect(md).toContain('| `click` | 1 | 25.0% | 0 | – |');
+    // Top product events by people in March: page views (kind page_view) and GA4's automatic "click" are left out.
+    expect(md).toContain('| `signup` | 2 | 50.0% | 1 | +100.0% |\n| `create_project` | 1 | 25.0% | 1 | +0.0% |\n\n');
+    expect(md).not.toContain('| `click` |');
+    // Top pages: p1 and p4 in March (p4 at 23:30 local on Mar 31); February: p7's view on Feb 29, local.
+    expect(md).toContain('| `/home` | 2 | 50.0% | 1 | +100.0% |\n| `/pricing` | 1 | 25.0% | 0 | – |');
     // Funnel: March entries p2 (create_project 10 days later: outside the 7-day window) and p3; both drop.
     expect(md).toContain('| 1. signup | 2 | 100.0% | 100.0% | 0 |');
     expect(md).toContain('| 2. create\\_project | 0 | 0.0% | 0.0% | 2 | – | 100.0% | -100.0 pp |');
     expect(md).toContain('| 1. signup | 2 | page\\_view (1) | 1 |');
+    // Less than 90 days of history before the month and the cohorts: the report says what that changes.
+    expect(md).toContain('The data begins on 2024-02-15, 15 days before 2024-03-01: some of the "new" people may have been active before it');
+    expect(md).toContain('The data begins on 2024-02-15, after 2024-01-01: the cohorts of its first weeks also hold people who were active before it');
+    expect(md).toContain('counted per person, within 7 days of step 1');
     // Sources: generic imported after the month closed (final); ga4 never imported (provisional).
     expect(md).toMatch(/\| `ga4` \| 1 \| 1 \| 2024-04-01 to 2024-04-01 \| – \| 3 d \| provisional/);
     expect(md).toMatch(/\| `generic` \| 8 \| 12 \| 2024-02-15 to 2024-04-01 \| 2024-04-05 00:10 UTC \| 0 d \| final \|/);
@@ -105,7 +111,8 @@ describe('monthly report', () => {
     expect(md).toContain('| records rejected (quarantined) | 2 | 2 |');
     expect(md).toContain('| occurred\\_at missing | 2 |');
     expect(md).toContain('Excluded from every analysis (internal, bot): 1 people with 2 events, 22.2% of the month');
-    expect(md).toContain('Masked PII: `not recorded`');
+    // The one import ran before the warehouse counted masked values (migration 3 was applied when the test began).
+    expect(md).toContain('Masked PII: not recorded. The imports reaching into the month ran before this warehouse counted masked values.');
     expect(md).toMatch(/## Insights\n\n\d+ comparisons tested, \d+ stand out/);
     // Friction: 1 of 5 March sessions had a signal (p2-b).
     expect(md).toContain('20.0% of 5 sessions had a frustration signal');
@@ -114,6 +121,39 @@ describe('monthly report', () => {
     const charts = readdirSync(join(tw.dir, 'reports', '2024-03')).sort();
     expect(charts).toEqual(expect.arrayContaining(['active-users.svg', 'features.svg', 'friction-hotspots.svg', 'funnel-signup-funnel.svg', 'retention.svg', 'top-events.svg', 'top-pages.svg']));
     for (const c of charts) expect(md).toContain(`](2024-03/${c})`);
+  });
+
+  it('counts masked PII per kind and field for the imports reaching into the month', async () => {
+    // The import now counts as made after migration 3; import 2 only holds 2023 events (outside the month).
+    await ws.sql(`UPDATE schema_migrations SET applied_at = '2024-01-01 00:00:00+00' WHERE version = 3`);
+    await ws.sql(`INSERT INTO imports VALUES (2, '2024-01-02 00:00:00+00', '2024-01-02 00:01:00+00', 'test', 1, 5, 5, 0, 0, false)`);
+    await ws.sql(`INSERT INTO import_files VALUES (2, 'exports/generic/old.jsonl', 'fp2', 10, 'generic', 'ndjson', 5, 5, 0, 0, NULL, '2023-05-01 00:00:00+00', '2023-05-02 00:00:00+00')`);
+    await ws.sql(`INSERT INTO import_pii_counts VALUES (1, 'user_id', 'hashed', 13), (1, 'page_url', 'email', 4), (1, 'properties', 'email', 2),
+      (1, 'page_url', 'token', 1), (1, 'properties', 'custom:order_ref', 3), (2, 'page_url', 'email', 100)`);
+    const report = await writeMonthlyReport(ws, { month: '2024-03', config });
+    expect(report.data.pii).toEqual({
+      recorded: true,
+      kinds: [{ kind: 'hashed', values: 13 }, { kind: 'email', values: 6 }, { kind: 'custom:order_ref', values: 3 }, { kind: 'token', values: 1 }],
+      fields: [
+        { field: 'user_id', kind: 'hashed', values: 13 },
+        { field: 'page_url', kind: 'email', values: 4 },
+        { field: 'properties', kind: 'custom:order_ref', values: 3 },
+        { field: 'properties', kind: 'email', values: 2 },
+        { field: 'page_url', kind: 'token', values: 1 },
+      ],
+      all_values: 123,
+      imports: 1,
+      unrecorded_imports: 0,
+    });
+    const md = readFileSync(report.markdownPath, 'utf8');
+    expect(md).toContain(
+      'Masked PII: the imports reaching into the month masked 23 values before they were stored (all imports: 123): 13 identifiers hashed, 6 e-mail addresses, 3 order\\_ref (custom pattern), 1 tokens. Counts only: the values themselves are never kept.',
+    );
+    expect(md).toContain('| user\\_id | identifiers hashed | 13 |\n| page\\_url | e-mail addresses | 4 |');
+    // Without the table (a warehouse from before migration 3) the section says so.
+    await ws.sql('DROP TABLE import_pii_counts');
+    const old = await writeMonthlyReport(ws, { month: '2024-03', config });
+    expect(readFileSync(old.markdownPath, 'utf8')).toContain('Masked PII: not recorded. This warehouse was written by a usagelab version that did not count masked values');
   });
 
   it('is byte-identical when run twice, and a re-run replaces the files', async () => {
@@ -186,6 +226,12 @@ describe('report period and config', () => {
       { from: '2024-03-25', to: '2024-03-31' },
     ]);
     expect(weeksOf({ from: '2024-03-01', to: '2024-03-09' }, 'sunday')[1]).toEqual({ from: '2024-03-03', to: '2024-03-09' });
+  });
+
+  it('writes windows and day spans in words', () => {
+    expect(['14d', '1d', '30m', '2h', '1w', '45s', '90 days'].map(windowWords)).toEqual(['14 days', '1 day', '30 minutes', '2 hours', '1 week', '45 seconds', '90 days']);
+    expect(daysBetween('2024-02-15', '2024-03-01')).toBe(15);
+    expect(daysBetween('2024-03-01', '2024-02-15')).toBe(-15);
   });
 
   it('validates the report section', () => {

@@ -7,7 +7,7 @@ import type { Workspace } from '../library/workspace.js';
 import type { ReportConfig } from '../core/report-config-schema.js';
 import { renderSvg } from './charts/render-svg.js';
 import { reportConfigOf } from './report-config.js';
-import { collectReportData, type ReportData } from './report-data.js';
+import { collectReportData, type CollectOptions, type ReportData } from './report-data.js';
 import { chartsOf, code, type ReportDocument, type ReportSection } from './report-document.js';
 import { reportHtml } from './report-html.js';
 import { reportMarkdown } from './report-markdown.js';
@@ -36,6 +36,8 @@ export interface MonthlyReportOptions {
   now?: Date;
   /** Report settings instead of usagelab.yaml's `report:` section. */
   config?: ReportConfig;
+  /** How the analyses run (connections side by side, a callback per run). */
+  collect?: CollectOptions;
 }
 
 export interface MonthlyReport {
@@ -85,11 +87,15 @@ export async function renderCharts(doc: ReportDocument): Promise<Map<string, str
 export async function writeMonthlyReport(ws: Workspace, options: MonthlyReportOptions = {}): Promise<MonthlyReport> {
   const config = options.config ?? reportConfigOf(ws.config);
   const month = options.month ?? lastCompleteMonth(options.now ?? new Date(), ws.config.timezone);
-  const data = await collectReportData(ws, month, config);
+  const data = await collectReportData(ws, month, config, options.collect);
   const builtIn = buildSections(data);
   const sections = config.template == null ? builtIn : await applyTemplate(ws, join(ws.root, config.template), data, builtIn);
   const document = buildDocument(data, sections);
+  const started = performance.now();
+  const cpu = process.cpuUsage();
   const charts = await renderCharts(document);
+  const used = process.cpuUsage(cpu);
+  options.collect?.onRun?.(`charts (${charts.size}, vega-lite → SVG)`, (performance.now() - started) / 1000, (used.user + used.system) / 1e6);
   const reports = ws.paths.reports;
   const markdownPath = join(reports, `${month}-usage-report.md`);
   const html = options.html === true || config.html;

@@ -1,9 +1,11 @@
 /**
  * Everything the monthly report shows, computed once: each analysis runs one time for the month (and, where the
  * report compares, once for the previous month), and every section reads from this object. Sections never query
- * the warehouse themselves, so the cost of a report is the sum of the runs listed here.
+ * the warehouse themselves. The runs go through an AnalysisPool: independent ones side by side on their own
+ * connections, and a definition asked for twice (report and insights) run once.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { UsageLabError } from '../core/errors.js';
 import { EXIT } from '../core/exit-codes.js';
@@ -21,15 +23,17 @@ import type { TrendsResult } from '../analyses/trends/trends-result.js';
 import { pathsAnalysis } from '../analyses/paths/paths-analysis.js';
 import type { PathsResult } from '../analyses/paths/paths-result.js';
 import { frictionAnalysis } from '../analyses/friction/friction-analysis.js';
-import type { FrictionResult, FrictionTotals } from '../analyses/friction/friction-result.js';
+import type { FrictionResult } from '../analyses/friction/friction-result.js';
 import { adoptionAnalysis } from '../analyses/adoption/adoption-analysis.js';
 import type { AdoptionResult } from '../analyses/adoption/adoption-result.js';
 import { retentionAnalysis } from '../analyses/retention/retention-analysis.js';
 import type { RetentionResult } from '../analyses/retention/retention-result.js';
-import { computeInsights } from './insights/insights.js';
+import { computeInsights, settled } from './insights/insights.js';
+import { AnalysisPool, type RunListener } from './analysis-pool.js';
+import { weeklyFriction, type WeeklyFriction } from './weekly-friction.js';
 import type { InsightsResult } from './insights/insight-result.js';
 import { monthsEndingWith, reportMonth, weeksOf, type ReportMonth } from './report-period.js';
-import { periodInstants, qualityFacts, sourceFreshness, type PeriodInstants, type QualityFacts, type SourceFreshness } from './report-warehouse-facts.js';
+import { periodInstants, piiFacts, qualityFacts, sourceFreshness, type PeriodInstants, type PiiFacts, type QualityFacts, type SourceFreshness } from './report-warehouse-facts.js';
 
 type ActiveUsersResult = Extract<TrendsResult, { measure: 'active_users' }>;
 type LifecycleResult = Extract<TrendsResult, { measure: 'lifecycle' }>;
@@ -40,11 +44,6 @@ export interface FunnelReport {
   query: string;
   current: FunnelResult;
   previous: FunnelResult;
-}
-
-export interface WeeklyFriction {
-  range: DateRange;
-  totals: FrictionTotals;
 }
 
 export interface SegmentReport {
@@ -64,11 +63,12 @@ export interface ReportData {
   period: PeriodInstants;
   sources: SourceFreshness[];
   quality: QualityFacts;
+  pii: PiiFacts;
   /** Daily DAU / WAU / MAU over the previous month and this one. */
   activeDaily: ActiveUsersResult;
   /** Monthly lifecycle (new, returning, resurrecting, dormant) for the previous month and this one. */
   lifecycle: LifecycleResult;
-  /** People per event name, per month (both months). */
+  /** People per product event name (kind custom), per month (both months). */
   topEvents: PeopleResult;
   /** People per page (page and screen views), per month. */
   topPages: PeopleResult;
@@ -111,11 +111,6 @@ function savedQuery(ws: Workspace, name: string, kind: string, field: string): {
   return { file, doc };
 }
 
-/** Runs a saved query (or the built-in definition) over the given range: the report's month overrides its own. */
-async function runOver<D, R>(ws: Workspace, kind: AnalysisKind<D, R>, input: Record<string, unknown>, range: DateRange, extra?: object, file?: string): Promise<R> {
-  return ws.runAnalysis(kind, { ...input, date_range: { ...range } }, extra ?? {}, file);
-}
-
 export function lateDataDays(ws: Workspace, source: string): number {
   const sources = ws.config.sources as Record<string, { late_data_days?: number } | undefined>;
   return sources[source]?.late_data_days ?? REPORT_DEFAULTS.late_data_days[source] ?? 0;
@@ -132,93 +127,136 @@ export const BUILT_IN = {
 /** How many months of cohorts the retention heatmap shows (ending with the report month). */
 export const RETENTION_MONTHS = 3;
 
-export async function collectReportData(ws: Workspace, monthText: string, config: ReportConfig): Promise<ReportData> {
+export interface CollectOptions {
+  /** DuckDB connections the analyses run on side by side (default: the cores, 2 to 4). */
+  connections?: number;
+  /** Called as each analysis run (and the chart rendering) ends: the bench prints where the time goes. */
+  onRun?: RunListener;
+}
+
+export async function collectReportData(ws: Workspace, monthText: string, config: ReportConfig, options: CollectOptions = {}): Promise<ReportData> {
   const month = reportMonth(monthText);
   const { range } = month;
   const both: DateRange = { from: month.previous.range.from, to: range.to };
   const timezone = ws.config.timezone;
   const session = ws.warehouse;
   const period = await periodInstants(session, range, timezone);
-  const sources = await sourceFreshness(session, period, (s) => lateDataDays(ws, s));
-  const quality = await qualityFacts(session, period);
   const top = config.top;
-
-  const activeDaily = (await runOver(ws, trendsAnalysis, { kind: 'trends', name: 'Active users', measure: 'active_users', interval: 'day' }, both)) as ActiveUsersResult;
-  const lifecycle = (await runOver(ws, trendsAnalysis, { kind: 'trends', name: 'New and returning', measure: 'lifecycle', interval: 'month' }, both)) as LifecycleResult;
-  // Twice the rows asked for: values are ranked over both months, the table by this month.
-  const topEvents = (await runOver(ws, trendsAnalysis, { kind: 'trends', name: 'Top events', measure: 'people', interval: 'month', breakdown: 'event_name', breakdown_limit: top * 2 }, both)) as PeopleResult;
-  const topPages = (await runOver(
-    ws,
-    trendsAnalysis,
-    { kind: 'trends', name: 'Top pages', measure: 'people', interval: 'month', breakdown: 'page_path', breakdown_limit: top * 2, where: { event_kind: ['page_view', 'screen_view'] } },
-    both,
-  )) as PeopleResult;
-
+  // Saved queries are read and checked before anything runs: a bad name fails fast, with nothing in flight.
   const pathsInput = config.paths == null ? { ...BUILT_IN.paths, top } : savedQuery(ws, config.paths, 'paths', 'paths').doc;
-  const paths = await runOver(ws, pathsAnalysis, pathsInput, range);
-
   const funnelQueries = config.funnels == null
     ? savedQueriesOfKind(ws.paths.queries, 'funnel')
     : config.funnels.map((name) => ({ name, ...savedQuery(ws, name, 'funnel', 'funnels') }));
-  const funnels: FunnelReport[] = [];
-  for (const q of funnelQueries) {
-    const current = await runOver(ws, funnelAnalysis, q.doc, range, { nextEvents: true }, q.file);
-    const previous = await runOver(ws, funnelAnalysis, q.doc, month.previous.range, { nextEvents: false }, q.file);
-    funnels.push({ query: q.name, current, previous });
-  }
-
   const frictionInput = config.friction == null ? { ...BUILT_IN.friction, top } : savedQuery(ws, config.friction, 'friction', 'friction').doc;
-  const friction = await runOver(ws, frictionAnalysis, frictionInput, range);
-  const frictionWeeks: WeeklyFriction[] = [];
-  for (const week of weeksOf(range, ws.config.week_start)) {
-    const r = await runOver(ws, frictionAnalysis, { ...frictionInput, compare: 'none', top: 1 }, week);
-    frictionWeeks.push({ range: week, totals: r.overall });
-  }
-
-  let adoption: Maybe<AdoptionResult>;
+  const frictionDefinition = frictionAnalysis.parse({ ...frictionInput, date_range: { ...range } });
   const adoptionInput = config.adoption == null ? BUILT_IN.adoption : savedQuery(ws, config.adoption, 'adoption', 'adoption').doc;
-  try {
-    adoption = { ok: true, value: await runOver(ws, adoptionAnalysis, adoptionInput, range) };
-  } catch (err) {
-    if (!(err instanceof UsageLabError) || err.code !== 'features_file_missing') throw err;
-    adoption = { ok: false, reason: 'the workspace has no feature catalog (queries/features.yaml)' };
-  }
-
   const retentionInput = config.retention == null ? BUILT_IN.retention : savedQuery(ws, config.retention, 'retention', 'retention').doc;
-  const cohortFrom = reportMonth(monthsEndingWith(month.month, RETENTION_MONTHS)[0]!).range.from;
-  // "Now" is the end of the report month: a re-run later gives the same heatmap (cells after it stay incomplete).
-  const retention = await runOver(ws, retentionAnalysis, retentionInput, { from: cohortFrom, to: range.to }, { now: new Date(period.end) });
-
   const segmentNames = config.segments ?? [...new Set([...ws.segments().values()].map((s) => s.name))].sort();
-  const segments: SegmentReport[] = [];
-  for (const name of segmentNames) {
-    const result = (await runOver(ws, trendsAnalysis, { kind: 'trends', name: `Active users in ${name}`, measure: 'active_users', interval: 'month', segment: name }, both)) as ActiveUsersResult;
-    segments.push({ name, result });
+  const pool = await AnalysisPool.open(ws, options.connections ?? Math.min(4, Math.max(2, availableParallelism())), options.onRun);
+  try {
+    const run = pool.run;
+    const over = <D, R>(kind: AnalysisKind<D, R>, input: Record<string, unknown>, r: DateRange, extra?: object, file?: string): Promise<R> =>
+      run(kind, { ...input, date_range: { ...r } }, extra, file);
+
+    // Everything below is independent: it is started at once and the pool runs it on its connections.
+    const sources = pool.withSession((s) => sourceFreshness(s, period, (src) => lateDataDays(ws, src)));
+    const quality = pool.withSession((s) => qualityFacts(s, period));
+    const pii = pool.withSession((s) => piiFacts(s, period));
+    const activeDaily = over(trendsAnalysis, { kind: 'trends', name: 'Active users', measure: 'active_users', interval: 'day' }, both) as Promise<ActiveUsersResult>;
+    const lifecycle = over(trendsAnalysis, { kind: 'trends', name: 'New and returning', measure: 'lifecycle', interval: 'month' }, both) as Promise<LifecycleResult>;
+    // Product events only (kind custom); the tools' automatic ones among them are dropped by the section, so
+    // a few more values are asked for. Twice the rows: values are ranked over both months, the table by this one.
+    const topEvents = over(
+      trendsAnalysis,
+      { kind: 'trends', name: 'Top events', measure: 'people', interval: 'month', breakdown: 'event_name', breakdown_limit: top * 2 + 20, where: { event_kind: 'custom' } },
+      both,
+    ) as Promise<PeopleResult>;
+    const topPages = over(
+      trendsAnalysis,
+      { kind: 'trends', name: 'Top pages', measure: 'people', interval: 'month', breakdown: 'page_path', breakdown_limit: top * 2, where: { event_kind: ['page_view', 'screen_view'] } },
+      both,
+    ) as Promise<PeopleResult>;
+
+    const paths = over(pathsAnalysis, pathsInput, range);
+
+    const funnels = funnelQueries.map(async (q): Promise<FunnelReport> => {
+      // Asked for exactly as the insights module asks (next events are on by default; the previous month without
+      // its breakdown, of which the report shows only the steps), so the pool runs each of these once for both.
+      const [current, previous] = await settled([
+        over(funnelAnalysis, q.doc, range, {}, q.file),
+        over(funnelAnalysis, { ...q.doc, breakdown: null }, month.previous.range, {}, q.file),
+      ]);
+      return { query: q.name, current, previous };
+    });
+
+    const friction = over(frictionAnalysis, frictionInput, range);
+    // One grouped pass for the weekly rates (weekly-friction.ts), counted as the friction analysis counts.
+    const frictionWeeks = pool.withSession((s) =>
+      weeklyFriction(s, frictionDefinition, weeksOf(range, ws.config.week_start), { kind: 'friction', timezone, segments: ws.segments() }),
+    );
+
+    const adoption = over(adoptionAnalysis, adoptionInput, range).then(
+      (value): Maybe<AdoptionResult> => ({ ok: true, value }),
+      (err: unknown): Maybe<AdoptionResult> => {
+        if (!(err instanceof UsageLabError) || err.code !== 'features_file_missing') throw err;
+        return { ok: false, reason: 'the workspace has no feature catalog (queries/features.yaml)' };
+      },
+    );
+
+    const cohortFrom = reportMonth(monthsEndingWith(month.month, RETENTION_MONTHS)[0]!).range.from;
+    // "Now" is the end of the report month: a re-run later gives the same heatmap (cells after it stay incomplete).
+    const retention = over(retentionAnalysis, retentionInput, { from: cohortFrom, to: range.to }, { now: new Date(period.end) });
+
+    const segments = segmentNames.map(async (name): Promise<SegmentReport> => ({
+      name,
+      result: (await over(trendsAnalysis, { kind: 'trends', name: `Active users in ${name}`, measure: 'active_users', interval: 'month', segment: name }, both)) as ActiveUsersResult,
+    }));
+
+    // The insights module runs its own comparisons (docs/insights.md) through the same pool: definitions the
+    // report already ran (the month's adoption) are answered from it.
+    const insights = computeInsights(ws, { month: month.month, run });
+
+    const [sourcesV, qualityV, piiV, activeDailyV, lifecycleV, topEventsV, topPagesV, pathsV, frictionV, frictionWeeksV, adoptionV, retentionV, insightsV, funnelsV, segmentsV] = await settled([
+      sources,
+      quality,
+      pii,
+      activeDaily,
+      lifecycle,
+      topEvents,
+      topPages,
+      paths,
+      friction,
+      frictionWeeks,
+      adoption,
+      retention,
+      insights,
+      settled(funnels),
+      settled(segments),
+    ] as const);
+    return {
+      project: ws.config.project.name,
+      month,
+      timezone,
+      weekStart: ws.config.week_start,
+      config,
+      period,
+      sources: sourcesV,
+      quality: qualityV,
+      pii: piiV,
+      activeDaily: activeDailyV,
+      lifecycle: lifecycleV,
+      topEvents: topEventsV,
+      topPages: topPagesV,
+      paths: pathsV,
+      funnels: funnelsV,
+      friction: frictionV,
+      frictionWeeks: frictionWeeksV,
+      adoption: adoptionV,
+      retention: retentionV,
+      segments: segmentsV,
+      insights: insightsV,
+    };
+  } finally {
+    pool.close();
   }
-
-  // The insights module runs its own comparisons (docs/insights.md); the report shows what it found.
-  const insights = await computeInsights(ws, { month: month.month });
-
-  return {
-    project: ws.config.project.name,
-    month,
-    timezone,
-    weekStart: ws.config.week_start,
-    config,
-    period,
-    sources,
-    quality,
-    activeDaily,
-    lifecycle,
-    topEvents,
-    topPages,
-    paths,
-    funnels,
-    friction,
-    frictionWeeks,
-    adoption,
-    retention,
-    segments,
-    insights,
-  };
 }

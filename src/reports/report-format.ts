@@ -55,3 +55,18 @@ export function slug(text: string): string {
     .slice(0, 60);
   return s === '' ? 'item' : s;
 }
+
+const UNIT_WORDS: Readonly<Record<string, string>> = { ms: 'millisecond', s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
+
+/** A window such as "14d" in words ("14 days"); anything else as it is. */
+export function windowWords(window: string): string {
+  const m = /^(\d+)\s*(ms|s|m|h|d|w)$/.exec(window.trim());
+  if (m === null) return window;
+  const n = Number(m[1]);
+  return `${n} ${UNIT_WORDS[m[2]!]!}${n === 1 ? '' : 's'}`;
+}
+
+/** Whole days from one YYYY-MM-DD to another (calendar arithmetic, no time zone). */
+export function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+}

@@ -35,7 +35,7 @@ function blockHtml(block: Block, svgs: ReadonlyMap<string, string>): string {
       return `<table>\n<thead>${head}</thead>\n<tbody>\n${rows.join('\n')}\n</tbody>\n</table>`;
     }
     case 'chart':
-      return `<figure role="img" aria-label="${escapeHtml(block.alt)}">${(svgs.get(block.file) ?? '').replace(/^<\?xml[^>]*>\s*/, '').trimEnd()}</figure>`;
+      return `<figure role="img" aria-label="${escapeHtml(block.alt)}" data-chart="${escapeHtml(block.file)}">${(svgs.get(block.file) ?? '').replace(/^<\?xml[^>]*>\s*/, '').trimEnd()}</figure>`;
     case 'markdown':
       return `<pre class="template">${escapeHtml(block.text.trimEnd())}</pre>`;
   }

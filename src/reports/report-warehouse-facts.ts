@@ -49,6 +49,22 @@ export interface QualityFacts {
   reject_reasons: { reason: string; records: number }[];
 }
 
+/** What the imports masked (table import_pii_counts, warehouse schema 3), for the data-quality section. */
+export interface PiiFacts {
+  /** False when the warehouse has no import_pii_counts table (written by a usagelab before schema 3). */
+  recorded: boolean;
+  /** Values masked by the imports reaching into the month, per kind (most first). */
+  kinds: { kind: string; values: number }[];
+  /** The same, per field and kind (most first, at most 10). */
+  fields: { field: string; kind: string; values: number }[];
+  /** Values masked by every import of the warehouse. */
+  all_values: number;
+  /** Imports reaching into the month. */
+  imports: number;
+  /** Those of them that ran before the table existed: what they masked was not counted. */
+  unrecorded_imports: number;
+}
+
 async function rows<T>(session: AnalysisSession, build: (p: BoundParams) => string): Promise<T[]> {
   const params = new BoundParams();
   const sql = build(params);
@@ -104,3 +120,46 @@ export async function qualityFacts(session: AnalysisSession, period: PeriodInsta
   );
   return { ...month!, all: all!, reject_reasons: reasons };
 }
+
+/**
+ * Masked-PII counts of the imports reaching into the month (as qualityFacts scopes them) and of all imports.
+ * Imports that ran before migration 3 created the table have no counts: they are counted apart, not as zero.
+ */
+export async function piiFacts(session: AnalysisSession, period: PeriodInstants): Promise<PiiFacts> {
+  const [table] = await rows<{ n: number }>(
+    session,
+    () => `SELECT CAST(count(*) AS INTEGER) AS n FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'import_pii_counts'`,
+  );
+  if ((table?.n ?? 0) === 0) return { recorded: false, kinds: [], fields: [], all_values: 0, imports: 0, unrecorded_imports: 0 };
+  const scoped = (p: BoundParams): string =>
+    `SELECT DISTINCT import_id FROM import_files
+      WHERE min_occurred_at < CAST(${p.bind(period.end)} AS TIMESTAMPTZ) AND max_occurred_at >= CAST(${p.bind(period.start)} AS TIMESTAMPTZ)`;
+  const kinds = await rows<{ kind: string; values: number }>(
+    session,
+    (p) => `SELECT kind, CAST(sum("values") AS BIGINT) AS "values" FROM import_pii_counts WHERE import_id IN (${scoped(p)})
+      GROUP BY kind ORDER BY "values" DESC, kind`,
+  );
+  const fields = await rows<{ field: string; kind: string; values: number }>(
+    session,
+    (p) => `SELECT field, kind, CAST(sum("values") AS BIGINT) AS "values" FROM import_pii_counts WHERE import_id IN (${scoped(p)})
+      GROUP BY field, kind ORDER BY "values" DESC, field, kind LIMIT 10`,
+  );
+  const [all] = await rows<{ values: number }>(session, () => `SELECT CAST(coalesce(sum("values"), 0) AS BIGINT) AS "values" FROM import_pii_counts`);
+  const [imports] = await rows<{ n: number; unrecorded: number }>(
+    session,
+    (p) => `SELECT CAST(count(*) AS INTEGER) AS n,
+        CAST(count(*) FILTER (WHERE started_at < (SELECT min(applied_at) FROM schema_migrations WHERE version = 3)) AS INTEGER) AS unrecorded
+      FROM imports WHERE import_id IN (${scoped(p)})`,
+  );
+  return {
+    recorded: true,
+    kinds: kinds.map(num),
+    fields: fields.map(num),
+    all_values: Number(all?.values ?? 0),
+    imports: imports?.n ?? 0,
+    unrecorded_imports: imports?.unrecorded ?? 0,
+  };
+}
+
+/** BIGINT sums arrive as text from the driver. */
+const num = <T extends { values: number | string }>(r: T): T & { values: number } => ({ ...r, values: Number(r.values) });

@@ -5,12 +5,13 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { redactSecrets } from '../core/secret-redaction.js';
 
 export function writeAtomic(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, content);
+    writeFileSync(tmp, redactSecrets(content));
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });

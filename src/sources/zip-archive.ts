@@ -1,27 +1,53 @@
 /**
  * Zip archives (Amplitude's Export API answers with one) read with yauzl: members are listed from the central
- * directory and streamed to disk one at a time, so memory stays bounded whatever the archive size.
+ * directory and streamed one at a time, so memory stays bounded whatever the archive size. A file on disk (an
+ * import) is extracted member by member; an archive held in a sealed spool (an export, export/sealed-spool.ts) is
+ * read in place through a random-access reader, so its members never reach the disk in clear.
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { UsageLabError } from '../core/errors.js';
 
+/** Bytes yauzl can read at any offset: the archive's size and a stream of any range of it. */
+export interface RangeReadable {
+  readonly size: number;
+  /** Bytes from `start` (inclusive) to `end` (exclusive). */
+  stream(start: number, end: number): Readable;
+}
+
+class RangeReader extends yauzl.RandomAccessReader {
+  constructor(private readonly bytes: RangeReadable) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    return this.bytes.stream(start, end);
+  }
+}
+
+function opened(path: string, resolve: (zip: yauzl.ZipFile) => void, reject: (err: unknown) => void) {
+  return (err: Error | null, zip: yauzl.ZipFile | undefined): void => {
+    if (err || !zip) {
+      reject(
+        new UsageLabError('import_file_corrupt', `${path} is not a readable zip archive: ${err?.message ?? 'unknown error'}`, {
+          place: { file: path },
+          hint: 'the archive is truncated or corrupt; download it again',
+          cause: err,
+        }),
+      );
+    } else resolve(zip);
+  };
+}
+
+function openRange(bytes: RangeReadable, name: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => yauzl.fromRandomAccessReader(new RangeReader(bytes), bytes.size, { lazyEntries: true, autoClose: false }, opened(name, resolve, reject)));
+}
+
 function open(path: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, zip) => {
-      if (err || !zip) {
-        reject(
-          new UsageLabError('import_file_corrupt', `${path} is not a readable zip archive: ${err?.message ?? 'unknown error'}`, {
-            place: { file: path },
-            hint: 'the archive is truncated or corrupt; download it again',
-            cause: err,
-          }),
-        );
-      } else resolve(zip);
-    });
-  });
+  return new Promise((resolve, reject) => yauzl.open(path, { lazyEntries: true, autoClose: false }, opened(path, resolve, reject)));
 }
 
 async function eachEntry(path: string, fn: (zip: yauzl.ZipFile, entry: yauzl.Entry) => Promise<void>): Promise<void> {
@@ -83,4 +109,41 @@ export async function extractZip(path: string, dir: string): Promise<string[]> {
     out.push(target);
   });
   return out;
+}
+
+function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  return new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err || !s ? reject(err) : resolve(s))));
+}
+
+/**
+ * Reads the members of an archive held in `bytes` without extracting it: `order` picks and orders the member
+ * names (directories excluded), then `fn` gets each one's content as a stream, one at a time. `name` names the
+ * archive in errors.
+ */
+export async function readZipMembers(
+  bytes: RangeReadable,
+  name: string,
+  order: (names: readonly string[]) => readonly string[],
+  fn: (member: string, content: Readable) => Promise<void>,
+): Promise<void> {
+  const zip = await openRange(bytes, name);
+  try {
+    const entries = new Map<string, yauzl.Entry>();
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', (err: Error) => reject(new UsageLabError('import_file_corrupt', `${name} is a corrupt zip archive: ${err.message}`, { place: { file: name }, cause: err })));
+      zip.on('end', () => resolve());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, entry);
+        zip.readEntry();
+      });
+      zip.readEntry();
+    });
+    for (const member of order([...entries.keys()])) {
+      const entry = entries.get(member);
+      if (entry === undefined) continue;
+      await fn(member, await entryStream(zip, entry));
+    }
+  } finally {
+    zip.close();
+  }
 }

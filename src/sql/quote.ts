@@ -29,3 +29,18 @@ export function quoteLiteral(value: string): string {
   }
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/**
+ * A ClickHouse identifier in backticks. ClickHouse reads backslash escapes inside quoted identifiers, so
+ * backslashes are doubled as well as backticks escaped.
+ */
+export function quoteClickhouseIdent(name: string): string {
+  quoteIdent(name); // the same refusals (empty, NUL)
+  return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
+}
+
+/** A ClickHouse string literal (DDL only: queries bind values): backslashes and quotes escaped. */
+export function quoteClickhouseLiteral(value: string): string {
+  quoteLiteral(value);
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

@@ -34,6 +34,11 @@ export type Fault =
   | { readonly kind: 'slow'; readonly delayMs: number }
   /** Sends half the body, then nothing for `ms`, then the rest. */
   | { readonly kind: 'stall-body'; readonly ms: number }
+  /**
+   * Sends the first `fraction` of the body, calls `reached`, and sends the rest once `release` resolves (a test
+   * looks at the disk while a download is half in).
+   */
+  | { readonly kind: 'hold-body'; readonly fraction: number; readonly reached: () => void; readonly release: Promise<void> }
   /** Rewrites the body the protocol produced. */
   | { readonly kind: 'rewrite-body'; readonly rewrite: (body: Buffer) => Buffer };
 
@@ -116,6 +121,15 @@ export class FakeVendorServer {
         res.writeHead(answer.status, headers);
         res.write(body.subarray(0, Math.max(1, Math.floor(body.length / 2))));
         setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      if (fault?.kind === 'hold-body') {
+        const cut = Math.floor(body.length * fault.fraction);
+        res.writeHead(answer.status, headers);
+        res.write(body.subarray(0, cut));
+        fault.reached();
+        await fault.release;
+        if (!res.destroyed) res.end(body.subarray(cut));
         return;
       }
       if (fault?.kind === 'stall-body') {

@@ -8,10 +8,13 @@ import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { BoundParams } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
-import type { AnalysisKind, AnalysisRunOptions, AnalysisSession } from '../analysis-kind.js';
+import { ClickhouseParams } from '../../sql/clickhouse/clickhouse-params.js';
+import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type ClickhouseAnalysisSession, type EngineSession } from '../analysis-kind.js';
 import { assertRules } from '../common/parse-definition.js';
-import { assertTimezone, queryFailed, queryRows, type BuiltQuery } from '../common/run-support.js';
+import { assertTimezone, chQueryRows, queryFailed, queryRows, type BuiltQuery } from '../common/run-support.js';
 import { excludedSummary } from '../common/scope-sql.js';
+import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
+import { chActiveUsersQuery, chDataBoundsQuery, chRetentionQuery, chUsageQuery } from './adoption-query-clickhouse.js';
 import { classifyFeature } from './adoption-classify.js';
 import { adoptionRules, parseAdoptionDefinition, type AdoptionDefinition } from './adoption-definition.js';
 import { assertCatalog, planAdoption } from './adoption-plan.js';
@@ -160,8 +163,40 @@ function tableNames(): AdoptionTables {
   return { features: `ul_adoption_features_${id}`, marked: `ul_adoption_marked_${id}`, featureEvents: `ul_adoption_events_${id}` };
 }
 
+interface AdoptionRows {
+  usage: UsageRow[];
+  groupUsage: UsageRow[];
+  active: ActiveRow[];
+  groupActive: ActiveRow[];
+  retained: RetentionRow[];
+}
+
+/** The same rows on ClickHouse (adoption-query-clickhouse.ts): no temporary tables, each statement scans once. */
+async function clickhouseRows(
+  session: ClickhouseAnalysisSession,
+  features: readonly CatalogFeature[],
+  definition: AdoptionDefinition,
+  sqlOptions: AdoptionSqlOptions,
+  retentionIntervals: number,
+  dataThrough: string | null,
+): Promise<AdoptionRows> {
+  const byGroup = definition.breakdown != null;
+  const interval = sqlOptions.interval;
+  return {
+    usage: await chQueryRows<UsageRow>(session, chUsageQuery(features, definition, sqlOptions, false)),
+    active: await chQueryRows<ActiveRow>(session, chActiveUsersQuery(features, definition, sqlOptions, false)),
+    groupUsage: byGroup ? await chQueryRows<UsageRow>(session, chUsageQuery(features, definition, sqlOptions, true)) : [],
+    groupActive: byGroup ? await chQueryRows<ActiveRow>(session, chActiveUsersQuery(features, definition, sqlOptions, true)) : [],
+    // Without any event there is no use to follow (and no last day to judge completeness by).
+    retained:
+      retentionIntervals > 0 && interval !== null && dataThrough !== null
+        ? await chQueryRows<RetentionRow>(session, chRetentionQuery(features, definition, { ...sqlOptions, interval }, retentionIntervals, dataThrough))
+        : [],
+  };
+}
+
 /** Runs an adoption analysis and returns its JSON result (docs/analyses/adoption.md#json-output). */
-export async function runAdoption(session: AnalysisSession, definition: AdoptionDefinition, options: AdoptionRunOptions): Promise<AdoptionResult> {
+export async function runAdoption(session: EngineSession, definition: AdoptionDefinition, options: AdoptionRunOptions): Promise<AdoptionResult> {
   assertRules(adoptionRules(definition));
   assertTimezone(options.timezone, 'adoption');
   assertCatalog(options.catalog);
@@ -179,34 +214,41 @@ export async function runAdoption(session: AnalysisSession, definition: Adoption
   };
   const byGroup = definition.breakdown != null;
 
-  const [bounds] = await queryRows<{ data_from: string | null; data_through: string | null }>(session, buildDataBoundsQuery(options.timezone));
+  type BoundsRow = { data_from: string | null; data_through: string | null };
+  const [bounds] = isClickhouse(session)
+    ? await chQueryRows<BoundsRow>(session, chDataBoundsQuery(options.timezone))
+    : await queryRows<BoundsRow>(session, buildDataBoundsQuery(options.timezone));
   const dataFrom = bounds?.data_from ?? null;
   const dataThrough = bounds?.data_through ?? null;
 
-  const tables = tableNames();
   let usage: UsageRow[];
   let groupUsage: UsageRow[] = [];
   let active: ActiveRow[];
   let groupActive: ActiveRow[] = [];
   let retained: RetentionRow[] = [];
-  try {
-    await run(session, buildFeaturesTable(tables.features, features, definition, options.timezone));
-    await run(session, buildMarkedEventsTable(tables, features, definition, sqlOptions));
-    await run(session, buildFeatureEventsTable(tables, features));
-    await session.connection.run(`DROP TABLE temp.${quoteIdent(tables.marked)}`);
-    usage = await queryRows<UsageRow>(session, buildUsageQuery(tables, false));
-    active = await queryRows<ActiveRow>(session, buildActiveUsersQuery(tables, definition, sqlOptions, false));
-    if (byGroup) {
-      groupUsage = await queryRows<UsageRow>(session, buildUsageQuery(tables, true));
-      groupActive = await queryRows<ActiveRow>(session, buildActiveUsersQuery(tables, definition, sqlOptions, true));
+  if (isClickhouse(session)) {
+    ({ usage, groupUsage, active, groupActive, retained } = await clickhouseRows(session, features, definition, sqlOptions, resolved.retention_intervals, dataThrough));
+  } else {
+    const tables = tableNames();
+    try {
+      await run(session, buildFeaturesTable(tables.features, features, definition, options.timezone));
+      await run(session, buildMarkedEventsTable(tables, features, definition, sqlOptions));
+      await run(session, buildFeatureEventsTable(tables, features));
+      await session.connection.run(`DROP TABLE temp.${quoteIdent(tables.marked)}`);
+      usage = await queryRows<UsageRow>(session, buildUsageQuery(tables, false));
+      active = await queryRows<ActiveRow>(session, buildActiveUsersQuery(tables, definition, sqlOptions, false));
+      if (byGroup) {
+        groupUsage = await queryRows<UsageRow>(session, buildUsageQuery(tables, true));
+        groupActive = await queryRows<ActiveRow>(session, buildActiveUsersQuery(tables, definition, sqlOptions, true));
+      }
+      if (resolved.retention_intervals > 0) {
+        retained = await queryRows<RetentionRow>(session, buildRetentionQuery(tables, resolved.interval, resolved.retention_intervals, sqlOptions));
+      }
+    } finally {
+      await session.connection.run(`DROP TABLE IF EXISTS temp.${quoteIdent(tables.marked)}`);
+      await session.connection.run(`DROP TABLE IF EXISTS temp.${quoteIdent(tables.featureEvents)}`);
+      await session.connection.run(`DROP TABLE IF EXISTS temp.${quoteIdent(tables.features)}`);
     }
-    if (resolved.retention_intervals > 0) {
-      retained = await queryRows<RetentionRow>(session, buildRetentionQuery(tables, resolved.interval, resolved.retention_intervals, sqlOptions));
-    }
-  } finally {
-    await session.connection.run(`DROP TABLE IF EXISTS temp.${quoteIdent(tables.marked)}`);
-    await session.connection.run(`DROP TABLE IF EXISTS temp.${quoteIdent(tables.featureEvents)}`);
-    await session.connection.run(`DROP TABLE IF EXISTS temp.${quoteIdent(tables.features)}`);
   }
 
   const periodEnd = dataThrough === null ? null : minDate([resolved.date_range?.to ?? null, dataThrough]);
@@ -229,7 +271,9 @@ export async function runAdoption(session: AnalysisSession, definition: Adoption
       const base = core(resolved, feature, periods[f]!, periodEnd, activeTotal.get(f) ?? 0, u);
       return { ...base, frequency: frequency(base.users, base.uses, u?.median_uses ?? null, periods[f]!), retention: retention(retained, f, resolved.retention_intervals) };
     }),
-    excluded: await excludedSummary(session, definition, new BoundParams(), { kind: 'adoption', timezone: options.timezone, ...(options.segments === undefined ? {} : { segments: options.segments }) }),
+    excluded: isClickhouse(session)
+      ? await chExcludedSummary(session, definition, new ClickhouseParams(), { kind: 'adoption', timezone: options.timezone, ...(options.segments === undefined ? {} : { segments: options.segments }) })
+      : await excludedSummary(session, definition, new BoundParams(), { kind: 'adoption', timezone: options.timezone, ...(options.segments === undefined ? {} : { segments: options.segments }) }),
   };
   if (byGroup) {
     const groups: AdoptionBreakdownGroup[] = groupActive
@@ -247,6 +291,7 @@ export async function runAdoption(session: AnalysisSession, definition: Adoption
 
 export const adoptionAnalysis: AnalysisKind<AdoptionDefinition, AdoptionResult> = {
   kind: 'adoption',
+  engines: ['duckdb', 'clickhouse'],
   parse: parseAdoptionDefinition,
   // The catalog comes with the run options (ws.runAnalysis(adoptionAnalysis, input, { catalog })); runAdoption
   // refuses to run without it (adoption_catalog_missing).

@@ -3,7 +3,8 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { BoundValue } from '../../sql/bound-params.js';
-import type { AnalysisSession } from '../analysis-kind.js';
+import type { AnalysisSession, ClickhouseAnalysisSession } from '../analysis-kind.js';
+import type { ClickhouseQuery } from '../../sql/clickhouse/clickhouse-params.js';
 
 export interface BuiltQuery {
   sql: string;
@@ -53,6 +54,15 @@ export async function queryRows<T = Record<string, unknown>>(session: AnalysisSe
   try {
     const reader = await session.connection.runAndReadAll(query.sql, query.params as DuckDBValue[]);
     return reader.getRowObjectsJS().map((row) => plain(row) as T);
+  } catch (err) {
+    throw queryFailed(err, query.sql);
+  }
+}
+
+/** queryRows for ClickHouse: the executor already returns rows with the same conventions. */
+export async function chQueryRows<T = Record<string, unknown>>(session: ClickhouseAnalysisSession, query: ClickhouseQuery): Promise<T[]> {
+  try {
+    return await session.clickhouse.query<T>(query.sql, query.params);
   } catch (err) {
     throw queryFailed(err, query.sql);
   }

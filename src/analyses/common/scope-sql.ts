@@ -40,7 +40,8 @@ export interface BuiltScope {
 
 const isTag = (name: string): boolean => (PERSON_TAGS as readonly string[]).includes(name);
 
-function segmentOrFail(name: string, options: ScopeOptions, field: string): SegmentDefinition {
+/** The saved segment named, or segment_unknown naming the field (shared with scope-sql-clickhouse.ts). */
+export function segmentOrFail(name: string, options: ScopeOptions, field: string): SegmentDefinition {
   const def = options.segments?.get(name);
   if (def === undefined) {
     const known = [...(options.segments?.keys() ?? [])];

@@ -4,11 +4,14 @@
  * exclusions left out.
  */
 import { BoundParams } from '../../sql/bound-params.js';
-import type { AnalysisKind, AnalysisRunOptions, AnalysisSession } from '../analysis-kind.js';
+import { ClickhouseParams } from '../../sql/clickhouse/clickhouse-params.js';
+import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type EngineSession } from '../analysis-kind.js';
 import { resolveScope, type DateRange } from '../common/definition-parts.js';
 import { assertRules } from '../common/parse-definition.js';
 import { assertTimezone, queryRows } from '../common/run-support.js';
-import { excludedSummary } from '../common/scope-sql.js';
+import { excludedSummary, type ExcludedSummary } from '../common/scope-sql.js';
+import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
+import { chFrictionQueryRow } from './friction-clickhouse.js';
 import { parseFrictionDefinition, type FrictionDefinition, type FrictionSignal } from './friction-definition.js';
 import { previousPeriod } from './friction-periods.js';
 import {
@@ -189,16 +192,24 @@ async function periodBounds(session: AnalysisSession, range: DateRange, previous
 }
 
 /** Runs a friction analysis and returns its JSON result (docs/analyses/friction.md#json-output). */
-export async function runFriction(session: AnalysisSession, definition: FrictionDefinition, options: AnalysisRunOptions): Promise<FrictionResult> {
+export async function runFriction(session: EngineSession, definition: FrictionDefinition, options: AnalysisRunOptions): Promise<FrictionResult> {
   assertRules(frictionRules(definition));
   assertTimezone(options.timezone, 'friction');
   const reason = noComparisonReason(definition);
   const previous = reason === null && definition.date_range != null ? previousPeriod(definition.date_range)! : null;
   const scopeOptions = { kind: 'friction', timezone: options.timezone, ...(options.segments === undefined ? {} : { segments: options.segments }) };
 
-  const bounds = definition.date_range == null ? null : await periodBounds(session, definition.date_range, previous, options.timezone);
-  const [row] = await queryRows<FrictionQueryRow>(session, buildFrictionQuery(definition, { ...scopeOptions, bounds }));
-  const excluded = await excludedSummary(session, definition, new BoundParams(), scopeOptions);
+  let row: FrictionQueryRow | undefined;
+  let excluded: ExcludedSummary;
+  if (isClickhouse(session)) {
+    // Same row, from several statements (friction-clickhouse.ts); the periods' bounds are computed in its SQL.
+    row = await chFrictionQueryRow(session, definition, { ...scopeOptions, previous });
+    excluded = await chExcludedSummary(session, definition, new ClickhouseParams(), scopeOptions);
+  } else {
+    const bounds = definition.date_range == null ? null : await periodBounds(session, definition.date_range, previous, options.timezone);
+    [row] = await queryRows<FrictionQueryRow>(session, buildFrictionQuery(definition, { ...scopeOptions, bounds }));
+    excluded = await excludedSummary(session, definition, new BoundParams(), scopeOptions);
+  }
 
   const byPeriod = new Map((row?.totals ?? []).map((t) => [t.period, t]));
   const current = totals(byPeriod.get(0) ?? EMPTY_TOTALS, definition.signals);
@@ -248,6 +259,7 @@ export async function runFriction(session: AnalysisSession, definition: Friction
 
 export const frictionAnalysis: AnalysisKind<FrictionDefinition, FrictionResult> = {
   kind: 'friction',
+  engines: ['duckdb', 'clickhouse'],
   parse: parseFrictionDefinition,
   run: runFriction,
 };

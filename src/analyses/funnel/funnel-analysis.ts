@@ -6,11 +6,12 @@
  */
 import { UsageLabError } from '../../core/errors.js';
 import { BoundParams } from '../../sql/bound-params.js';
-import type { AnalysisKind, AnalysisRunOptions, AnalysisSession } from '../analysis-kind.js';
+import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type EngineSession } from '../analysis-kind.js';
 import { excludedSummary } from '../common/scope-sql.js';
 import { assertTimezone } from '../common/run-support.js';
 import { bestAttempt, type AttemptRules, type UnitOutcome } from './funnel-attempts.js';
 import { ChainScratch, chainApplies, chainAttempt } from './funnel-chain.js';
+import { evaluateOnClickhouse } from './funnel-clickhouse.js';
 import { assertFunnelRules, parseFunnelDefinition, stepLabel, type FunnelDefinition } from './funnel-definition.js';
 import { forEachUnit } from './funnel-event-stream.js';
 import { droppedSummary, nextEvents, type DroppedUnit } from './funnel-next-events.js';
@@ -18,9 +19,10 @@ import { buildFunnelEventsQuery } from './funnel-query.js';
 import { resolveFunnelDefinition, type FunnelBreakdownGroup, type FunnelResult } from './funnel-result.js';
 import { parseWindowMicros } from './funnel-rules.js';
 import { FunnelTally } from './funnel-tally.js';
-import { forEachUnitEvents } from './funnel-unit-events.js';
+import { forEachStoredUnit } from './funnel-stored-units.js';
+import { forEachUnitEvents, type UnitEvents } from './funnel-unit-events.js';
 import { MachineScratch, machineAttempt } from './funnel-unit-machine.js';
-import { buildFunnelUnitsQuery, unitFields } from './funnel-units-query.js';
+import { buildFunnelRowsQuery, buildFunnelUnitsQuery, storedOrderApplies, unitFields } from './funnel-units-query.js';
 
 export interface FunnelRunOptions extends AnalysisRunOptions {
   /** Compute `dropped` (what dropped units did next). Default true. */
@@ -36,10 +38,18 @@ export interface FunnelRunOptions extends AnalysisRunOptions {
    * funnel-attempts.ts — that the differential test compares the others with.
    */
   engine?: 'auto' | 'typed-machine' | 'state-machine';
+  /**
+   * How the fast engines get each unit's events. auto (default): in stored order when the warehouse keeps each
+   * unit's events together (funnel-stored-units.ts checks as it reads, and regroups when it does not), else
+   * grouped by unit in DuckDB; grouped: always grouped. The reference engine always sorts.
+   */
+  stream?: 'auto' | 'grouped';
 }
 
 export interface FunnelEvaluation {
   readonly result: FunnelResult;
+  /** How the units' events were read: stored order, grouped by unit, or sorted (the reference engine). */
+  readonly stream: 'stored-order' | 'grouped' | 'sorted';
   /**
    * Ids of the units (person ids; session ids with unit: session) whose best attempt reached `step` (1-based)
    * but not step + 1, in id order.
@@ -59,36 +69,57 @@ interface UnitRef {
   id(): string;
 }
 
-/** Calls `onOutcome` with each unit's best attempt; the outcome's `times` are valid only during the call. */
+/** Where outcomes go; `restart` discards everything added so far (the stored-order stream gave up midway). */
+interface OutcomeSink {
+  add(outcome: UnitOutcome, unit: UnitRef): void;
+  restart(): void;
+}
+
+/**
+ * Feeds `sink` each unit's best attempt (the outcome's `times` are valid only during the call) and says how the
+ * events were read. `withIds`: the sink may ask for unit ids.
+ */
 async function forEachOutcome(
   session: AnalysisSession,
   definition: FunnelDefinition,
   rules: AttemptRules,
   options: FunnelRunOptions,
-  onOutcome: (outcome: UnitOutcome, unit: UnitRef) => void,
-): Promise<void> {
+  withIds: boolean,
+  sink: OutcomeSink,
+): Promise<FunnelEvaluation['stream']> {
   if (options.engine === 'state-machine') {
     await forEachUnit(session, buildFunnelEventsQuery(definition, options), (unit, events) => {
       const outcome = bestAttempt(events, rules);
-      if (outcome !== undefined) onOutcome(outcome, { id: () => unit });
+      if (outcome !== undefined) sink.add(outcome, { id: () => unit });
     });
-    return;
+    return 'sorted';
   }
   const fields = unitFields(definition);
   const chain = options.engine !== 'typed-machine' && chainApplies(definition) ? new ChainScratch(rules.stepCount) : null;
   const machine = new MachineScratch(rules.stepCount);
-  await forEachUnitEvents(session, buildFunnelUnitsQuery(definition, options, fields), fields, (events, unit) => {
+  const onUnit = (events: UnitEvents, unit: UnitRef): void => {
     const found = chain === null ? machineAttempt(events, rules, machine) : chainAttempt(events, rules, chain);
-    // `found.times` is scratch reused by the next unit: onOutcome reads it before returning.
-    if (found !== undefined) onOutcome({ reached: found.reached, times: found.times, breakdown: events.breakdown(found.start) }, unit);
-  });
+    // `found.times` is scratch reused by the next unit: the sink reads it before returning.
+    if (found !== undefined) sink.add({ reached: found.reached, times: found.times, breakdown: events.breakdown(found.start) }, unit);
+  };
+  if (options.stream !== 'grouped' && storedOrderApplies(fields)) {
+    if (await forEachStoredUnit(session, buildFunnelRowsQuery(definition, options, fields, withIds), fields, withIds, onUnit)) return 'stored-order';
+    sink.restart();
+  }
+  await forEachUnitEvents(session, buildFunnelUnitsQuery(definition, options, fields), fields, onUnit);
+  return 'grouped';
 }
 
 /**
  * The evaluation; with `keepDropped` false (a result without `dropped` or `dropped_people`) the ids of dropped
  * units are never decoded.
  */
-async function evaluate(session: AnalysisSession, definition: FunnelDefinition, options: FunnelRunOptions, keepDropped: boolean): Promise<{ result: FunnelResult; dropped: DroppedUnit[] }> {
+async function evaluate(
+  session: AnalysisSession,
+  definition: FunnelDefinition,
+  options: FunnelRunOptions,
+  keepDropped: boolean,
+): Promise<{ result: FunnelResult; dropped: DroppedUnit[]; stream: FunnelEvaluation['stream'] }> {
   assertFunnelRules(definition);
   assertTimezone(options.timezone, 'funnel');
   const n = definition.steps.length;
@@ -101,21 +132,28 @@ async function evaluate(session: AnalysisSession, definition: FunnelDefinition, 
     exclusions: definition.exclusions.map((x) => ({ from: x.between?.[0] ?? 1, to: x.between?.[1] ?? n })),
   };
   const names = definition.steps.map(stepLabel);
-  const total = new FunnelTally(names);
+  let total = new FunnelTally(names);
   const groups = new Map<string | null, FunnelTally>();
   const withBreakdown = definition.breakdown != null;
   const dropped: DroppedUnit[] = [];
 
-  await forEachOutcome(session, definition, rules, options, (outcome, unit) => {
-    total.add(outcome);
-    if (withBreakdown) {
-      let tally = groups.get(outcome.breakdown);
-      if (tally === undefined) groups.set(outcome.breakdown, (tally = new FunnelTally(names)));
-      tally.add(outcome);
-    }
-    if (keepDropped && outcome.reached < n) {
-      dropped.push({ unit: unit.id(), afterStep: outcome.reached, stepUs: outcome.times[outcome.reached - 1]!, limitUs: outcome.times[0]! + windowUs });
-    }
+  const stream = await forEachOutcome(session, definition, rules, options, keepDropped, {
+    add(outcome, unit) {
+      total.add(outcome);
+      if (withBreakdown) {
+        let tally = groups.get(outcome.breakdown);
+        if (tally === undefined) groups.set(outcome.breakdown, (tally = new FunnelTally(names)));
+        tally.add(outcome);
+      }
+      if (keepDropped && outcome.reached < n) {
+        dropped.push({ unit: unit.id(), afterStep: outcome.reached, stepUs: outcome.times[outcome.reached - 1]!, limitUs: outcome.times[0]! + windowUs });
+      }
+    },
+    restart() {
+      total = new FunnelTally(names);
+      groups.clear();
+      dropped.length = 0;
+    },
   });
 
   const result: FunnelResult = {
@@ -133,7 +171,7 @@ async function evaluate(session: AnalysisSession, definition: FunnelDefinition, 
   if (options.listDroppedAfter !== undefined) {
     result.dropped_people = { after_step: options.listDroppedAfter, unit: definition.unit, ids: droppedIds(dropped, options.listDroppedAfter, n) };
   }
-  return { result, dropped };
+  return { result, dropped, stream };
 }
 
 /** Ids of the units whose best attempt reached `step` but not step + 1, in id order. */
@@ -150,19 +188,23 @@ function droppedIds(dropped: readonly DroppedUnit[], step: number, stepCount: nu
     .sort();
 }
 
-export async function evaluateFunnel(session: AnalysisSession, definition: FunnelDefinition, options: FunnelRunOptions): Promise<FunnelEvaluation> {
-  const { result, dropped } = await evaluate(session, definition, options, true);
-  return { result, droppedAfter: (step) => droppedIds(dropped, step, definition.steps.length) };
+export async function evaluateFunnel(session: EngineSession, definition: FunnelDefinition, options: FunnelRunOptions): Promise<FunnelEvaluation> {
+  // ClickHouse finds each unit's best attempt in SQL, its events grouped by unit there (funnel-clickhouse.ts).
+  if (isClickhouse(session)) return { ...(await evaluateOnClickhouse(session, definition, options, 'all')), stream: 'grouped' };
+  const { result, dropped, stream } = await evaluate(session, definition, options, true);
+  return { result, stream, droppedAfter: (step) => droppedIds(dropped, step, definition.steps.length) };
 }
 
 /** Runs a funnel and returns its JSON result (docs/json-output.md#funnel). */
-export async function runFunnel(session: AnalysisSession, definition: FunnelDefinition, options: FunnelRunOptions): Promise<FunnelResult> {
+export async function runFunnel(session: EngineSession, definition: FunnelDefinition, options: FunnelRunOptions): Promise<FunnelResult> {
+  if (isClickhouse(session)) return (await evaluateOnClickhouse(session, definition, options, options.listDroppedAfter ?? 'none')).result;
   const keepDropped = options.nextEvents !== false || options.listDroppedAfter !== undefined;
   return (await evaluate(session, definition, options, keepDropped)).result;
 }
 
 export const funnelAnalysis: AnalysisKind<FunnelDefinition, FunnelResult> = {
   kind: 'funnel',
+  engines: ['duckdb', 'clickhouse'],
   parse: parseFunnelDefinition,
   run: runFunnel,
 };

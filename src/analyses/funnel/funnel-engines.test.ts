@@ -17,7 +17,8 @@ import { parseFunnelDefinition } from './funnel-definition.js';
 import { buildFunnelEventsQuery, buildNextEventsQuery } from './funnel-query.js';
 import { UnitEvents, type FoundAttempt } from './funnel-unit-events.js';
 import { MachineScratch, machineAttempt } from './funnel-unit-machine.js';
-import { buildFunnelUnitsQuery, unitFields } from './funnel-units-query.js';
+import { RunLog } from './funnel-stored-units.js';
+import { buildFunnelRowsQuery, buildFunnelUnitsQuery, storedOrderApplies, unitFields } from './funnel-units-query.js';
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -224,6 +225,100 @@ describe('whole runs: the fast engines agree with the reference on random wareho
   });
 });
 
+describe('the stored-order stream (funnel-stored-units.ts)', () => {
+  it('RunLog: a repeated unit is caught on all 64 bits of its hash, distinct ones pass', () => {
+    const log = new RunLog();
+    // Same top 53 bits (hi and the top 21 bits of lo), different low 11 bits: distinct.
+    expect(log.add(7, 1 << 30)).toBe(true);
+    expect(log.add(7 | 0x7f0, 1 << 30)).toBe(true);
+    expect(log.add(-5, -1)).toBe(true);
+    expect(log.distinct()).toBe(true);
+    // Not sampled (low bits not 0 mod 16): only the final check sees it.
+    expect(log.add(7 | 0x7f0, 1 << 30)).toBe(true);
+    expect(log.distinct()).toBe(false);
+  });
+
+  it('RunLog: a sampled unit that comes back proves at once that the table is not clustered', () => {
+    const log = new RunLog();
+    expect(log.add(32, 9)).toBe(true);
+    expect(log.add(48, 9)).toBe(true);
+    expect(log.add(32, 10)).toBe(true);
+    expect(log.add(32, 9)).toBe(false);
+  });
+
+  /** randomEvents with each person's events stored together (in shuffled time order inside the person). */
+  const clustered = (seed: number): TestEvent[] => [...randomEvents(seed)].sort((a, b) => (a.person ?? '~').localeCompare(b.person ?? '~'));
+
+  it('a warehouse clustered by person is read in stored order, with the reference answers', async () => {
+    const defs = [...CHAIN_DEFINITIONS, ...MACHINE_DEFINITIONS].map((d) => parseFunnelDefinition({ kind: 'funnel', name: 'diff', exclude: [], ...d }));
+    const stored = defs.filter((d) => d.unit === 'person' && storedOrderApplies(unitFields(d)));
+    expect(stored.length, 'definitions the stored order carries').toBeGreaterThanOrEqual(6);
+    for (let seed = 1; seed <= 4; seed++) {
+      await session.run('DELETE FROM events');
+      await insertEvents(session, clustered(seed * 104_729));
+      for (const def of defs) {
+        const reference = await evaluateFunnel(session, def, { timezone: 'UTC', engine: 'state-machine' });
+        for (const engine of ['auto', 'typed-machine'] as const) {
+          const fast = await evaluateFunnel(session, def, { timezone: 'UTC', engine });
+          const label = `seed ${seed}, ${engine}, ${JSON.stringify(def.steps)}`;
+          // Sessions are not stored together here (a person's events are shuffled), nor are breakdowns carried.
+          expect(fast.stream, label).toBe(stored.includes(def) ? 'stored-order' : 'grouped');
+          expect(fast.result, label).toEqual(reference.result);
+          for (let k = 1; k < def.steps.length; k++) expect(fast.droppedAfter(k), label).toEqual(reference.droppedAfter(k));
+        }
+      }
+    }
+  }, 120_000);
+
+  it('a unit stored in two places sends the run back to grouping, and nothing of the first pass is counted', async () => {
+    // p1's events are split by p2's: the first pass sees p1, p2, p1 and must discard p1's first outcome.
+    await insertEvents(session, [
+      ev('p1', '2024-01-01T00:00:00Z', 'a'),
+      ev('p2', '2024-01-01T00:00:00Z', 'a'),
+      ev('p2', '2024-01-01T02:00:00Z', 'b'),
+      ev('p1', '2024-01-01T01:00:00Z', 'b'),
+      ev('p3', '2024-01-01T01:00:00Z', 'a'),
+    ]);
+    const def = parseFunnelDefinition({ kind: 'funnel', name: 't', steps: ['a', 'b'], exclude: [] });
+    const r = await evaluateFunnel(session, def, { timezone: 'UTC' });
+    expect(r.stream).toBe('grouped');
+    expect(r.result.steps.map((s) => s.count)).toEqual([3, 2]);
+    expect(r.result.steps[1]!.median_seconds_from_previous).toBe(5400);
+    expect(r.droppedAfter(1)).toEqual(['p3']);
+    const grouped = await evaluateFunnel(session, def, { timezone: 'UTC', stream: 'grouped' });
+    expect(grouped.result).toEqual(r.result);
+  });
+
+  it('a unit that comes back after the probed rows: the full pass notices, discards its counts and regroups', async () => {
+    const { fillAnalysisEvents } = await import('../../bench/analysis-warehouse.js');
+    // strict: every event is relevant, so the 30,000 stored rows outnumber the 20,000 the probe reads.
+    await fillAnalysisEvents(session, 30_000);
+    const def = parseFunnelDefinition({ kind: 'funnel', name: 't', steps: ['signup', 'create_project'], order: 'strict', window: '14d', exclude: [] });
+    const before = await evaluateFunnel(session, def, { timezone: 'UTC' });
+    expect(before.stream).toBe('stored-order');
+    // Person u:0 comes back at the very end of the table, with an event before all of its others.
+    await insertEvents(session, [ev('u:0', '2023-12-31T00:00:00Z', 'signup', { event_kind: 'custom' })]);
+    const reference = await evaluateFunnel(session, def, { timezone: 'UTC', engine: 'state-machine' });
+    const after = await evaluateFunnel(session, def, { timezone: 'UTC' });
+    expect(after.stream).toBe('grouped');
+    expect(after.result).toEqual(reference.result);
+    expect(after.droppedAfter(1)).toEqual(reference.droppedAfter(1));
+  }, 60_000);
+
+  it('carries only the columns the definition needs; values stay bound parameters', () => {
+    const def = (d: Record<string, unknown>) => parseFunnelDefinition({ kind: 'funnel', name: 'f', ...d });
+    const plain = def({ steps: ['a', 'b'] });
+    const sql = buildFunnelRowsQuery(plain, { timezone: 'UTC' }, unitFields(plain), false).sql;
+    expect(sql).toMatch(/^SELECT hash\(unit_id\) AS h, CAST\(t_us AS DOUBLE\) AS t, step_mask AS s\nFROM/);
+    expect(sql).not.toContain('ORDER BY');
+    expect(sql).not.toContain('GROUP BY');
+    const full = def({ steps: ['a', 'b'], exclusions: [{ event: 'x' }], date_range: { from: '2024-01-01', to: '2024-01-02' } });
+    expect(buildFunnelRowsQuery(full, { timezone: 'UTC' }, unitFields(full), true).sql).toContain('exclusion_mask AS x, CAST(coalesce(in_range, FALSE) AS UTINYINT) AS r, unit_id');
+    expect(storedOrderApplies(unitFields(def({ steps: ['a', 'b'], breakdown: 'device_type' })))).toBe(false);
+    expect(storedOrderApplies(unitFields(def({ steps: ['a', 'a'] })))).toBe(false);
+  });
+});
+
 describe('whole runs: exact cases the random data may miss', () => {
   it('simultaneous step-1 events: the breakdown comes from the lowest event id, not the stored order', async () => {
     await insertEvents(session, [
@@ -322,6 +417,8 @@ describe('whole runs on volume', () => {
       expect(reference.result.steps[1]!.count).toBeGreaterThan(0);
       for (const engine of ['auto', 'typed-machine'] as const) {
         const fast = await evaluateFunnel(session, def, { timezone: 'UTC', engine });
+        // The generated warehouse is stored by person and time, like the benchmark's.
+        expect(fast.stream, engine).toBe(def.breakdown == null ? 'stored-order' : 'grouped');
         expect(fast.result, engine).toEqual(reference.result);
         expect(fast.droppedAfter(1), engine).toEqual(reference.droppedAfter(1));
       }

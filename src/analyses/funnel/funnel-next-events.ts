@@ -74,9 +74,15 @@ export async function nextEvents(session: AnalysisSession, def: FunnelDefinition
 
 /** The result's `dropped` list: per step but the last, how many dropped there and their top next events. */
 export function droppedSummary(names: readonly string[], dropped: readonly DroppedUnit[], next: Map<number, Map<string, number>>, top: number): FunnelDropped[] {
+  const counts = names.slice(0, -1).map((_name, i) => dropped.filter((d) => d.afterStep === i + 1).length);
+  return droppedSummaryOfCounts(names, counts, next, top);
+}
+
+/** droppedSummary from the number of units that dropped after each step (index 0: after step 1). */
+export function droppedSummaryOfCounts(names: readonly string[], droppedCounts: readonly number[], next: Map<number, Map<string, number>>, top: number): FunnelDropped[] {
   return names.slice(0, -1).map((stepName, i) => {
     const step = i + 1;
-    const count = dropped.filter((d) => d.afterStep === step).length;
+    const count = droppedCounts[i]!;
     const events = [...(next.get(step) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const withNext = events.reduce((sum, [, n]) => sum + n, 0);
     return {

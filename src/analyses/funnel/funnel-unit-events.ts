@@ -29,8 +29,11 @@ export class UnitEvents {
   steps = new Int32Array(64);
   /** Bit x set ⇔ matches exclusion x (0-based). */
   exclusions = new Int32Array(64);
-  /** 1 ⇔ may start an attempt (inside the date range). */
-  inRange = new Uint8Array(64);
+  /**
+   * 1 ⇔ may start an attempt (inside the date range). Allocated full of ones, so a reader without a date range
+   * need not write it.
+   */
+  inRange = new Uint8Array(64).fill(1);
   /** Where each event sits in the result's list vector (for the lazy reads). */
   at = new Int32Array(64);
   private breakdowns: DuckDBVarCharVector | null = null;
@@ -49,8 +52,50 @@ export class UnitEvents {
     this.t = new Float64Array(size);
     this.steps = new Int32Array(size);
     this.exclusions = new Int32Array(size);
-    this.inRange = new Uint8Array(size);
+    this.inRange = new Uint8Array(size).fill(1);
     this.at = new Int32Array(size);
+  }
+
+  /**
+   * Appends rows [from, to) of a chunk's columns (the stored-order reader, which learns a unit's size only at its
+   * end); returns false when they are not in time order after what the unit already holds. Without `x` the
+   * exclusion masks are left as they are (nothing reads them when the definition has no exclusions); without
+   * `r` the in-range flags are too (ones, unless an earlier append wrote them: a reader passes `r` always or never).
+   */
+  append(t: Float64Array, s: Int32Array, x: Int32Array | null, r: Uint8Array | null, from: number, to: number): boolean {
+    let n = this.n;
+    const end = n + to - from;
+    while (end > this.t.length) this.grow();
+    const tt = this.t;
+    const ss = this.steps;
+    let ordered = true;
+    let previous = n > 0 ? tt[n - 1]! : -Infinity;
+    for (let i = from; i < to; i++, n++) {
+      const ti = t[i]!;
+      if (ti < previous) ordered = false;
+      previous = ti;
+      tt[n] = ti;
+      ss[n] = s[i]!;
+    }
+    const start = end - (to - from);
+    if (x !== null) this.exclusions.set(x.subarray(from, to), start);
+    if (r !== null) this.inRange.set(r.subarray(from, to), start);
+    this.n = end;
+    return ordered;
+  }
+
+  /** Doubles the capacity, keeping the contents. */
+  private grow(): void {
+    const size = this.t.length * 2;
+    const copy = <A extends Float64Array | Int32Array | Uint8Array>(from: A, to: A): A => {
+      to.set(from);
+      return to;
+    };
+    this.t = copy(this.t, new Float64Array(size));
+    this.steps = copy(this.steps, new Int32Array(size));
+    this.exclusions = copy(this.exclusions, new Int32Array(size));
+    this.inRange = copy(this.inRange, new Uint8Array(size).fill(1));
+    this.at = copy(this.at, new Int32Array(size));
   }
 
   /** Fills event i (for tests; the reader writes the arrays directly). */
@@ -77,16 +122,24 @@ export interface FoundAttempt {
 export class UnitCursor {
   private vector: DuckDBVarCharVector | null = null;
   private row = 0;
+  private pinned: string | null = null;
 
   /** Valid only inside the onUnit callback. */
   id(): string {
-    return this.vector!.getItem(this.row)!;
+    return this.pinned ?? this.vector!.getItem(this.row)!;
   }
 
-  /** @internal */
-  moveTo(vector: DuckDBVarCharVector, row: number): void {
+  /** @internal (null: the run carries no ids, and id() is never called) */
+  moveTo(vector: DuckDBVarCharVector | null, row: number): void {
     this.vector = vector;
     this.row = row;
+    this.pinned = null;
+  }
+
+  /** @internal Decodes the id now: the unit goes on in the next chunk, and this chunk's memory may not outlive it. */
+  pin(): void {
+    if (this.vector !== null) this.pinned = this.vector.getItem(this.row)!;
+    this.vector = null;
   }
 }
 
@@ -125,7 +178,7 @@ function chunkVectors(chunk: DuckDBDataChunk, fields: UnitFields): ChunkVectors 
 }
 
 /** Orders a unit's events by (time, event id) in place, with reusable scratch. */
-class Sorter {
+export class Sorter {
   private order = new Int32Array(64);
   private f64 = new Float64Array(64);
   private i32 = new Int32Array(64);

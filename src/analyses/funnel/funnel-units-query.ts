@@ -51,6 +51,35 @@ function structElement(fields: UnitFields): string {
 }
 
 /**
+ * Whether the stored-order stream (buildFunnelRowsQuery, funnel-stored-units.ts) can carry the definition: it
+ * copies each event's fields as it passes, so it leaves out those read lazily from the result (breakdown, event
+ * id), and with them the definitions whose outcome depends on the order of simultaneous events.
+ */
+export function storedOrderApplies(fields: UnitFields): boolean {
+  return !fields.breakdown && !fields.eventId;
+}
+
+/**
+ * The relevant events one row each, in the order the table stores them (no ORDER BY, no GROUP BY): `h`, a 64-bit
+ * hash of the unit id (compared as two 32-bit halves instead of a string per row), `t` (epoch µs as DOUBLE) and
+ * `s` (step mask), then as the fields say `x` (exclusion mask) and `r` (1 = in range), and `unit_id` when the
+ * run needs the ids of dropped units. Where the warehouse stores each unit's events together (clustered by
+ * person and time), every unit arrives as one run of rows and neither DuckDB nor TypeScript has to regroup them;
+ * funnel-stored-units.ts checks that, and the run falls back to buildFunnelUnitsQuery where it does not hold.
+ */
+export function buildFunnelRowsQuery(def: FunnelDefinition, options: Omit<ScopeOptions, 'kind'>, fields: UnitFields, withIds: boolean): BuiltQuery {
+  const params = new BoundParams();
+  const { ctes, select } = relevantEvents(def, options, params);
+  const columns = ['hash(unit_id) AS h', 'CAST(t_us AS DOUBLE) AS t', 'step_mask AS s'];
+  if (fields.exclusions) columns.push('exclusion_mask AS x');
+  if (fields.inRange) columns.push('CAST(coalesce(in_range, FALSE) AS UTINYINT) AS r');
+  if (withIds) columns.push('unit_id');
+  const sql = `${withClause(ctes)}SELECT ${columns.join(', ')}
+FROM (${select})`;
+  return { sql, params: [...params.values] };
+}
+
+/**
  * One row per unit (with a date range or strict order, only units that can start an attempt): `unit_id` and
  * `ev`, the list of its events, in no particular order. Struct members: t (epoch µs as DOUBLE, exact below
  * 2^53 µs, i.e. until year 2255), s (step mask), then as the fields say x (exclusion mask), r (in range),

@@ -6,10 +6,12 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import { BoundParams } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
-import type { AnalysisKind, AnalysisRunOptions, AnalysisSession } from '../analysis-kind.js';
+import { ClickhouseParams } from '../../sql/clickhouse/clickhouse-params.js';
+import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type ClickhouseAnalysisSession, type EngineSession } from '../analysis-kind.js';
 import { assertRules } from '../common/parse-definition.js';
-import { assertTimezone, queryFailed, queryRows } from '../common/run-support.js';
+import { assertTimezone, chQueryRows, queryFailed, queryRows } from '../common/run-support.js';
 import { excludedSummary, type ScopeOptions } from '../common/scope-sql.js';
+import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
 import { parsePathsDefinition, type PathsDefinition } from './paths-definition.js';
 import {
   buildLengthsQuery,
@@ -19,6 +21,7 @@ import {
   buildTransitionsQuery,
   pathsShape,
 } from './paths-query.js';
+import { chPathsLengthsQuery, chPathsTopQuery, chPathsTotalsQuery, chPathsTransitionsQuery } from './paths-query-clickhouse.js';
 import {
   resolvePathsDefinition,
   stepFromKey,
@@ -117,8 +120,27 @@ async function withTempTable<T>(session: AnalysisSession, create: { sql: string;
   }
 }
 
+interface PathsTables {
+  totals: TotalsRow;
+  top: TopPathRow[];
+  byValue: TopPathRow[];
+  transitions: TransitionRow[];
+  lengths: LengthRow[];
+}
+
+/** The same rows on ClickHouse (paths-query-clickhouse.ts): no temporary table, each statement does its own scan. */
+async function clickhouseTables(session: ClickhouseAnalysisSession, definition: PathsDefinition, scopeOptions: ScopeOptions): Promise<PathsTables> {
+  const shape = pathsShape(definition);
+  const [totals] = await chQueryRows<TotalsRow>(session, chPathsTotalsQuery(definition, scopeOptions));
+  const top = await chQueryRows<TopPathRow>(session, chPathsTopQuery(definition, scopeOptions, false));
+  const byValue = definition.breakdown != null ? await chQueryRows<TopPathRow>(session, chPathsTopQuery(definition, scopeOptions, true)) : [];
+  const transitions = await chQueryRows<TransitionRow>(session, chPathsTransitionsQuery(definition, scopeOptions));
+  const lengths = shape === 'forward' ? await chQueryRows<LengthRow>(session, chPathsLengthsQuery(definition, scopeOptions)) : [];
+  return { totals: totals!, top, byValue, transitions, lengths };
+}
+
 /** Runs a paths analysis and returns its JSON result (docs/analyses/paths.md#json-output). */
-export async function runPaths(session: AnalysisSession, definition: PathsDefinition, options: AnalysisRunOptions): Promise<PathsResult> {
+export async function runPaths(session: EngineSession, definition: PathsDefinition, options: AnalysisRunOptions): Promise<PathsResult> {
   assertRules(pathsRules(definition));
   assertTimezone(options.timezone, 'paths');
   const scopeOptions: ScopeOptions = { kind: 'paths', timezone: options.timezone, ...(options.segments === undefined ? {} : { segments: options.segments }) };
@@ -126,7 +148,7 @@ export async function runPaths(session: AnalysisSession, definition: PathsDefini
   const depth = definition.depth;
   const withBreakdown = definition.breakdown != null;
 
-  const tables = await withTempTable(session, buildPathsTableQuery(definition, scopeOptions), async (table) => {
+  const tables: PathsTables = isClickhouse(session) ? await clickhouseTables(session, definition, scopeOptions) : await withTempTable(session, buildPathsTableQuery(definition, scopeOptions), async (table) => {
     const [totals] = await queryRows<TotalsRow>(session, buildTotalsQuery(table));
     const top = await queryRows<TopPathRow>(session, buildTopPathsQuery(table, definition.top, false));
     const byValue = withBreakdown ? await queryRows<TopPathRow>(session, buildTopPathsQuery(table, definition.top, true)) : [];
@@ -162,7 +184,9 @@ export async function runPaths(session: AnalysisSession, definition: PathsDefini
       count: firstTransition === undefined ? 0 : firstTransition.total - listedTransitions,
     },
     drop_offs: shape === 'forward' ? dropOffs(depth, tables.lengths) : [],
-    excluded: await excludedSummary(session, definition, new BoundParams(), scopeOptions),
+    excluded: isClickhouse(session)
+      ? await chExcludedSummary(session, definition, new ClickhouseParams(), scopeOptions)
+      : await excludedSummary(session, definition, new BoundParams(), scopeOptions),
   };
   if (withBreakdown) result.breakdown = pathGroups(tables.byValue) satisfies PathsBreakdownGroup[];
   return result;
@@ -170,6 +194,7 @@ export async function runPaths(session: AnalysisSession, definition: PathsDefini
 
 export const pathsAnalysis: AnalysisKind<PathsDefinition, PathsResult> = {
   kind: 'paths',
+  engines: ['duckdb', 'clickhouse'],
   parse: parsePathsDefinition,
   run: runPaths,
 };

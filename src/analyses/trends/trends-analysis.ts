@@ -4,11 +4,14 @@
  */
 import { BoundParams } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
-import type { AnalysisKind, AnalysisRunOptions, AnalysisSession } from '../analysis-kind.js';
-import { excludedSummary, type ExcludedSummary } from '../common/scope-sql.js';
+import { ClickhouseParams } from '../../sql/clickhouse/clickhouse-params.js';
+import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type ClickhouseAnalysisSession, type EngineSession } from '../analysis-kind.js';
+import { excludedSummary, type ExcludedSummary, type ScopeOptions } from '../common/scope-sql.js';
+import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
+import type { AnalysisScope } from '../common/definition-parts.js';
 import { resolveScope } from '../common/definition-parts.js';
 import { assertRules } from '../common/parse-definition.js';
-import { assertTimezone, queryFailed, queryRows } from '../common/run-support.js';
+import { assertTimezone, chQueryRows, queryFailed, queryRows } from '../common/run-support.js';
 import type { WeekStart } from '../common/time-buckets.js';
 import { addDays, defaultRange, periodsOf, shiftInterval, type DataSpan, type Period } from './trends-calendar.js';
 import { parseTrendsDefinition, seriesLabel, type TrendsDefinition } from './trends-definition.js';
@@ -39,12 +42,57 @@ import {
   type SeriesKey,
 } from './trends-points.js';
 import { resolveTrendsDefinition, type TrendsResult } from './trends-result.js';
+import { chActiveDaysQuery, chBreakdownRankQuery, chCountsQuery, chDailyActiveQuery, chDataSpanQuery, chLifecycleQuery } from './trends-query-clickhouse.js';
 import { trendsRules } from './trends-rules.js';
 
 type Range = { from: string; to: string };
 
-async function dataSpan(session: AnalysisSession, timezone: string): Promise<DataSpan | null> {
-  const [row] = await queryRows<{ first_day: string | null; last_day: string | null }>(session, buildDataSpanQuery(timezone));
+type LifecyclePeriods = { firstStart: string; lastStart: string; previousStart: string; endExclusive: string };
+
+/**
+ * The queries of a trend on one warehouse engine. Both return the same rows (trends-query.ts and
+ * trends-query-clickhouse.ts), so everything else in this file is engine-neutral.
+ */
+interface TrendsQueries {
+  dataSpan(timezone: string): Promise<{ first_day: string | null; last_day: string | null }[]>;
+  breakdownRank(def: TrendsDefinition, options: TrendsQueryOptions, window: ReadWindow, counted: Range, limit: number): Promise<{ value: string | null; events: number }[]>;
+  counts(def: TrendsDefinition, options: TrendsQueryOptions, window: ReadWindow, plan: KeyPlan, people: boolean): Promise<CountRow[]>;
+  activity(def: TrendsDefinition, options: TrendsQueryOptions, window: ReadWindow, plan: KeyPlan, range: Range, wau: number, mau: number): Promise<readonly [DailyRow[], ActiveDaysRow[]]>;
+  lifecycle(def: TrendsDefinition, options: TrendsQueryOptions, periods: LifecyclePeriods, readFrom: string, plan: KeyPlan, newBy: 'first_activity' | 'first_seen'): Promise<LifecycleRow[]>;
+  excluded(scope: AnalysisScope, options: ScopeOptions): Promise<ExcludedSummary>;
+}
+
+function duckdbQueries(session: AnalysisSession): TrendsQueries {
+  return {
+    dataSpan: (timezone) => queryRows(session, buildDataSpanQuery(timezone)),
+    breakdownRank: (def, options, window, counted, limit) => queryRows(session, buildBreakdownRankQuery(def, options, window, counted, limit)),
+    counts: (def, options, window, plan, people) => queryRows<CountRow>(session, buildCountsQuery(def, options, window, plan, people)),
+    activity: (def, options, window, plan, range, wau, mau) =>
+      withPersonDays(session, def, options, window, plan, async (table) => [
+        await queryRows<DailyRow>(session, buildDailyActiveQuery(table, range, wau, mau)),
+        await queryRows<ActiveDaysRow>(session, buildActiveDaysQuery(table, range, def.interval, options.weekStart)),
+      ] as const),
+    lifecycle: (def, options, periods, readFrom, plan, newBy) => queryRows<LifecycleRow>(session, buildLifecycleQuery(def, options, periods, readFrom, plan, newBy)),
+    excluded: (scope, options) => excludedSummary(session, scope, new BoundParams(), options),
+  };
+}
+
+function clickhouseQueries(session: ClickhouseAnalysisSession): TrendsQueries {
+  return {
+    dataSpan: (timezone) => chQueryRows(session, chDataSpanQuery(timezone)),
+    breakdownRank: (def, options, window, counted, limit) => chQueryRows(session, chBreakdownRankQuery(def, options, window, counted, limit)),
+    counts: (def, options, window, plan, people) => chQueryRows<CountRow>(session, chCountsQuery(def, options, window, plan, people)),
+    activity: async (def, options, window, plan, range, wau, mau) => [
+      await chQueryRows<DailyRow>(session, chDailyActiveQuery(def, options, window, plan, range, wau, mau)),
+      await chQueryRows<ActiveDaysRow>(session, chActiveDaysQuery(def, options, window, plan, range, def.interval, options.weekStart)),
+    ] as const,
+    lifecycle: (def, options, periods, readFrom, plan, newBy) => chQueryRows<LifecycleRow>(session, chLifecycleQuery(def, options, periods, readFrom, plan, newBy)),
+    excluded: (scope, options) => chExcludedSummary(session, scope, new ClickhouseParams(), options),
+  };
+}
+
+async function dataSpan(queries: TrendsQueries, timezone: string): Promise<DataSpan | null> {
+  const [row] = await queries.dataSpan(timezone);
   return row?.first_day == null || row.last_day == null ? null : { first_day: row.first_day, last_day: row.last_day };
 }
 
@@ -59,7 +107,7 @@ function readWindow(def: TrendsDefinition, range: Range): ReadWindow {
  * key; with one, each kept value in rank order, then "other" when values were left over.
  */
 async function seriesKeys(
-  session: AnalysisSession,
+  queries: TrendsQueries,
   def: TrendsDefinition,
   options: TrendsQueryOptions,
   window: ReadWindow,
@@ -69,7 +117,7 @@ async function seriesKeys(
   let plan = NO_BREAKDOWN;
   let values: { value: string | null; other: boolean }[] = [{ value: null, other: false }];
   if (limit !== null) {
-    const ranked = await queryRows<{ value: string | null; events: number }>(session, buildBreakdownRankQuery(def, options, window, counted, limit));
+    const ranked = await queries.breakdownRank(def, options, window, counted, limit);
     const kept = ranked.slice(0, limit);
     values = kept.map((r) => ({ value: r.value, other: false }));
     if (ranked.length > limit) values.push({ value: null, other: true });
@@ -109,7 +157,7 @@ async function withPersonDays<T>(session: AnalysisSession, def: TrendsDefinition
 }
 
 async function measureSeries(
-  session: AnalysisSession,
+  queries: TrendsQueries,
   def: TrendsDefinition,
   options: TrendsQueryOptions,
   range: Range,
@@ -125,12 +173,12 @@ async function measureSeries(
   const lifecycleFrom = span !== null && span.first_day < previousStart ? span.first_day : previousStart;
   const window: ReadWindow = lifecycle ? { from: lifecycleFrom, toExclusive: addDays(last.end, 1) } : readWindow(def, range);
   const counted = lifecycle ? { from: first.start, to: last.end } : range;
-  const { plan, keys } = await seriesKeys(session, def, options, window, counted);
+  const { plan, keys } = await seriesKeys(queries, def, options, window, counted);
 
   switch (def.measure) {
     case 'events':
     case 'people': {
-      const rows = checkKeys(await queryRows<CountRow>(session, buildCountsQuery(def, options, window, plan, def.measure === 'people')), keys);
+      const rows = checkKeys(await queries.counts(def, options, window, plan, def.measure === 'people'), keys);
       return def.measure === 'events'
         ? { measure: 'events', series: eventsSeries(def, keys, periods, span, rows) }
         : { measure: 'people', series: peopleSeries(def, keys, periods, span, rows) };
@@ -139,24 +187,15 @@ async function measureSeries(
     case 'stickiness': {
       const windows = resolveWindows(def)!;
       const wau = windows.wau ?? windows.mau;
-      const [daily, activeDays] = await withPersonDays(session, def, options, window, plan, async (table) => [
-        checkKeys(await queryRows<DailyRow>(session, buildDailyActiveQuery(table, range, wau, windows.mau)), keys),
-        checkKeys(await queryRows<ActiveDaysRow>(session, buildActiveDaysQuery(table, range, def.interval, options.weekStart)), keys),
-      ] as const);
+      const [dailyRows, activeDaysRows] = await queries.activity(def, options, window, plan, range, wau, windows.mau);
+      const [daily, activeDays] = [checkKeys(dailyRows, keys), checkKeys(activeDaysRows, keys)];
       return def.measure === 'active_users'
         ? { measure: 'active_users', series: activeUsersSeries(def, keys, periods, range, span, { wau, mau: windows.mau }, daily, activeDays) }
         : { measure: 'stickiness', series: stickinessSeries(def, keys, periods, range, span, windows.mau, daily, activeDays) };
     }
     case 'lifecycle': {
-      const query = buildLifecycleQuery(
-        def,
-        options,
-        { firstStart: first.start, lastStart: last.start, previousStart, endExclusive: addDays(last.end, 1) },
-        window.from,
-        plan,
-        resolveLifecycleNew(def)!,
-      );
-      return { measure: 'lifecycle', series: lifecycleSeries(def, keys, periods, span, checkKeys(await queryRows<LifecycleRow>(session, query), keys)) };
+      const rows = await queries.lifecycle(def, options, { firstStart: first.start, lastStart: last.start, previousStart, endExclusive: addDays(last.end, 1) }, window.from, plan, resolveLifecycleNew(def)!);
+      return { measure: 'lifecycle', series: lifecycleSeries(def, keys, periods, span, checkKeys(rows, keys)) };
     }
   }
 }
@@ -176,16 +215,17 @@ function emptySeries(def: TrendsDefinition): Pick<TrendsResult, 'measure' | 'ser
 }
 
 /** Runs a trend and returns its JSON result (docs/analyses/trends.md#json-output). */
-export async function runTrends(session: AnalysisSession, definition: TrendsDefinition, options: AnalysisRunOptions): Promise<TrendsResult> {
+export async function runTrends(session: EngineSession, definition: TrendsDefinition, options: AnalysisRunOptions): Promise<TrendsResult> {
   assertRules(trendsRules(definition));
   assertTimezone(options.timezone, 'trends');
   const weekStart: WeekStart = options.weekStart ?? 'monday';
   const queryOptions: TrendsQueryOptions = { timezone: options.timezone, weekStart, ...(options.segments === undefined ? {} : { segments: options.segments }) };
-  const span = await dataSpan(session, options.timezone);
+  const queries = isClickhouse(session) ? clickhouseQueries(session) : duckdbQueries(session);
+  const span = await dataSpan(queries, options.timezone);
   const range: Range | null = definition.date_range ?? (span === null ? null : defaultRange(span.last_day, definition.interval, weekStart));
   const periods = range === null ? [] : periodsOf(range, definition.interval, weekStart, definition.measure !== 'lifecycle');
-  const body = periods.length === 0 ? emptySeries(definition) : await measureSeries(session, definition, queryOptions, range!, periods, span);
-  const excluded: ExcludedSummary = await excludedSummary(session, { ...definition, date_range: range }, new BoundParams(), {
+  const body = periods.length === 0 ? emptySeries(definition) : await measureSeries(queries, definition, queryOptions, range!, periods, span);
+  const excluded: ExcludedSummary = await queries.excluded({ ...definition, date_range: range }, {
     kind: 'trends',
     timezone: options.timezone,
     ...(options.segments === undefined ? {} : { segments: options.segments }),
@@ -204,6 +244,7 @@ export async function runTrends(session: AnalysisSession, definition: TrendsDefi
 
 export const trendsAnalysis: AnalysisKind<TrendsDefinition, TrendsResult> = {
   kind: 'trends',
+  engines: ['duckdb', 'clickhouse'],
   parse: parseTrendsDefinition,
   run: runTrends,
 };

@@ -18,7 +18,7 @@ export async function demoCommand(io: Io, dir: string, flags: { json?: boolean; 
   });
   bar.stop();
   if (flags.json) {
-    printJson(io, { dir: run.dir, groundTruth: run.manifest.groundTruthFile, events: run.manifest.events, imported: run.imported, queries: run.queries });
+    printJson(io, { dir: run.dir, groundTruth: run.manifest.groundTruthFile, events: run.manifest.events, imported: run.imported, queries: run.queries, report: run.report });
     return EXIT.ok;
   }
   io.stdout(`demo workspace: ${run.dir}\n`);
@@ -26,6 +26,7 @@ export async function demoCommand(io: Io, dir: string, flags: { json?: boolean; 
   io.stdout(`planted behaviours (ground truth): ${run.manifest.groundTruthFile}\n\n`);
   io.stdout(summarizeImport(run.imported));
   for (const q of run.queries) io.stdout(`\n${q.file}\n${RESULT_RENDERERS[q.result.kind]?.table(q.result) ?? `${JSON.stringify(q.result, null, 2)}\n`}`);
+  io.stdout(`\nusage report for ${run.report.month}: ${run.report.markdown}\n  HTML: ${run.report.html}\n  insights: ${run.report.insights.markdown}\n`);
   io.stdout(`\ndone in ${((Date.now() - started) / 1000).toFixed(1)} s. Next: cd ${dir} && npx usagelab check\n`);
   return EXIT.ok;
 }

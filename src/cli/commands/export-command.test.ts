@@ -113,7 +113,7 @@ describe('usagelab export', () => {
 
   it('usage errors exit 2: unknown source, missing credentials, bad dates, bad --concurrency', async () => {
     ws = tempWorkspace('version: 1\n');
-    const unknown = await cli(ws, ['export', 'heap']);
+    const unknown = await cli(ws, ['export', 'generic']);
     expect(unknown).toMatchObject({ code: 2 });
     expect(unknown.err).toContain('error[export_source_unsupported]');
     const missing = await cli(ws, ['export', 'amplitude', '--from', '2024-03-01', '--json']);

@@ -12,7 +12,7 @@ import { exportSource, openExportWorkspace, type ExportSourceResult } from '../.
 import { formatBytes, formatDuration, formatProgressLine, type ExportProgress } from '../../sources/export/export-progress.js';
 import { EXPORTERS } from '../../sources/export/exporter-registry.js';
 import type { CommandContext } from '../command-context.js';
-import { formatTable, printJson, type Io } from '../output.js';
+import { formatTable, printJson, redactedStderr, type Io } from '../output.js';
 import { importProgressBar } from '../progress-bar.js';
 import type { ImportProgress } from '../../warehouse/duckdb/duckdb-import.js';
 
@@ -51,7 +51,7 @@ export function exportProgressDisplay(io: Io, json: boolean): ProgressDisplay {
     {
       format: '{source} [{bar}] {windows} windows | {rows} rows | {bytes} | {rate} rows/s | {elapsed} | rate-limit wait {wait}{retries} | {active}',
       hideCursor: true,
-      stream: process.stderr,
+      stream: redactedStderr,
     },
     cliProgress.Presets.shades_classic,
   );

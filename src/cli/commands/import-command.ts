@@ -45,6 +45,10 @@ export function summarizeImport(result: ImportResult): string {
   let out = formatTable(rows);
   out += `\n${result.imported.toLocaleString('en-US')} imported, ${result.duplicates.toLocaleString('en-US')} duplicates, ${result.rejected.toLocaleString('en-US')} rejected`;
   out += ` — ${result.persons.toLocaleString('en-US')} people, ${result.sessions.toLocaleString('en-US')} sessions in the warehouse (${(result.durationMs / 1000).toFixed(1)} s)\n`;
+  if (result.piiMasked.length > 0) {
+    const masked = result.piiMasked.map((c) => `${c.field} ${c.kind} ${c.values.toLocaleString('en-US')}`).join(', ');
+    out += `masked before writing: ${masked}\n`;
+  }
   if (result.quarantineSample.length > 0) {
     out += `\nquarantined records (first ${result.quarantineSample.length}; all are in the quarantine table):\n`;
     for (const q of result.quarantineSample) out += `  ${q.file}${q.line === null ? '' : `:${q.line}`}: ${q.reason}\n`;

@@ -2,14 +2,12 @@
  * `usagelab insights [--month YYYY-MM] [--top N]`: what stood out in a month (docs/insights.md). Writes
  * data-insights/YYYY-MM-insights.md and .json, and prints the ranked list (or the JSON result with --json).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { openWorkspace } from '../../library/workspace.js';
 import { computeInsights } from '../../reports/insights/insights.js';
-import { insightsMarkdown } from '../../reports/insights/insights-markdown.js';
+import { writeInsightsFiles } from '../../reports/insights/write-insights.js';
 import type { InsightsResult } from '../../reports/insights/insight-result.js';
 import type { CommandContext } from '../command-context.js';
 import { formatTable } from '../output.js';
@@ -71,13 +69,6 @@ export const insightsRenderer: ResultRenderer<InsightsResult & { files?: { markd
   },
 };
 
-/** Written to a temporary name first, so a reader never sees half a file. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 export function registerInsightsCommand(program: Command, ctx: CommandContext): void {
   program
     .command('insights')
@@ -98,11 +89,7 @@ export function registerInsightsCommand(program: Command, ctx: CommandContext): 
       const ws = await openWorkspace(ctx.workspace());
       try {
         const result = await computeInsights(ws, { ...(opts.month === undefined ? {} : { month: opts.month }), ...(top === undefined ? {} : { settings: { top } }) });
-        mkdirSync(ws.paths.insights, { recursive: true });
-        const markdown = join(ws.paths.insights, `${result.month}-insights.md`);
-        const json = join(ws.paths.insights, `${result.month}-insights.json`);
-        writeAtomic(markdown, insightsMarkdown(result));
-        writeAtomic(json, `${JSON.stringify(result, null, 2)}\n`);
+        const { markdown, json } = writeInsightsFiles(ws.paths.insights, result);
         printResult(ctx.io, opts.json === true ? result : { ...result, files: { markdown, json } }, insightsRenderer, opts);
         ctx.setExitCode(EXIT.ok);
       } finally {

@@ -11,6 +11,7 @@ import type { CommandContext } from '../command-context.js';
 import { formatTable } from '../output.js';
 import { percent, printResult, type ResultRenderer } from '../result-output.js';
 import { addScopeOptions, scopeFromFlags, type ScopeFlags } from '../scope-flags.js';
+import { registerRetentionApplyCommand } from './retention-apply-command.js';
 
 /** Rates padded to one width, so the left-aligned columns (blank = incomplete) still line up. */
 const rate = (v: number | null): string => (v === null ? '' : percent(v).padStart(6));
@@ -101,6 +102,8 @@ export function registerRetentionCommand(program: Command, ctx: CommandContext):
     .option('--no-rolling', 'calendar intervals (overrides a preset)')
     .option('--round-to-hour', 'with --rolling: round instants down to the hour first (Amplitude)')
     .option('--preset <tool>', 'posthog | mixpanel | amplitude defaults');
+  // `retention apply` deletes old data (governance); any other first argument is the analysis's target event.
+  registerRetentionApplyCommand(command, ctx);
   addScopeOptions(command).action(async (target: string, opts: RetentionFlags) => {
     ctx.setJson(opts.json === true);
     const input: Record<string, unknown> = { kind: 'retention', ...scopeFromFlags(opts), target };

@@ -8,9 +8,7 @@
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import avro from 'avsc';
-import snappy from 'snappyjs';
 import { ancestry } from '../catalog.js';
 import type { DemoWindow } from '../clock.js';
 import { int64Id, uuidV4 } from '../ids.js';
@@ -18,6 +16,7 @@ import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { TimeOrderedQueue, ensureDir } from '../output.js';
 import { Rng } from '../random.js';
 import { deviceLabel, fullName, ipFor } from './common.js';
+import { AVRO_ENCODERS } from '../../core/avro-codecs.js';
 import { exactLong } from '../../core/avro-exact-long.js';
 
 export const HEAP_DUMP_ID = 1042;
@@ -25,16 +24,6 @@ export const HEAP_BUCKET = 'heap-rs3-acmeboards';
 
 /** Avro `long` carried as a bigint, so ids above 2^53 are written exactly. */
 
-/** Avro's snappy codec: the snappy block followed by the big-endian CRC-32 of the uncompressed data. */
-function snappyCodec(buf: Buffer, cb: (err: Error | null, out?: Buffer) => void): void {
-  try {
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(buf));
-    cb(null, Buffer.concat([Buffer.from(snappy.compress(buf)), crc]));
-  } catch (err) {
-    cb(err as Error);
-  }
-}
 
 type Col = readonly [name: string, type: 'long' | 'string', required?: boolean];
 
@@ -141,7 +130,7 @@ export class HeapWriter implements ToolWriter {
       const file = `part-00000-${uuidV4(this.rng)}-c000.avro`;
       const encoder = new avro.streams.BlockEncoder(schemaFor(name, cols), {
         codec: 'snappy',
-        codecs: { snappy: snappyCodec },
+        codecs: AVRO_ENCODERS,
         syncMarker: Buffer.from(this.rng.hex(32), 'hex'),
       });
       const out = createWriteStream(join(folder, file));

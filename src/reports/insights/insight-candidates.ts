@@ -7,6 +7,7 @@
 import type { AdoptionResult, FeatureCore } from '../../analyses/adoption/adoption-result.js';
 import type { FrictionResult } from '../../analyses/friction/friction-result.js';
 import type { FunnelResult, FunnelStepResult, ResolvedFunnelDefinition } from '../../analyses/funnel/funnel-result.js';
+import { count as num } from '../report-format.js';
 import type { InsightComparison, InsightKind, InsightSide, InsightSubject } from './insight-result.js';
 import { cohensH, newcombeDifferenceInterval, oneProportionZTest, twoProportionZTest, wilsonInterval, type Interval, type TestResult } from './insight-stats.js';
 
@@ -126,7 +127,7 @@ export function conversionCandidates(run: FunnelRun, months: { current: string; 
         kind: 'conversion',
         comparison: 'month_over_month',
         title: `${names[i]} → ${names[i + 1]} conversion went ${dir} in ${months.current}`,
-        detail: `${run.query}: ${pct(pair.current.value)} (${to.count} of ${from.count}) in ${months.current} against ${pct(pair.baseline.value)} (${prev[i + 1]!.count} of ${prev[i]!.count}) in ${months.previous}, ${pts(c.effect.absolute)}.`,
+        detail: `${run.query}: ${pct(pair.current.value)} (${num(to.count)} of ${num(from.count)}) in ${months.current} against ${pct(pair.baseline.value)} (${num(prev[i + 1]!.count)} of ${num(prev[i]!.count)}) in ${months.previous}, ${pts(c.effect.absolute)}.`,
         metric: `conversion ${names[i]} → ${names[i + 1]}`,
         direction: dir,
         subject: { ...EMPTY_SUBJECT, funnel: run.query, steps: [events[i]!, events[i + 1]!] },
@@ -165,7 +166,7 @@ export function conversionCandidates(run: FunnelRun, months: { current: string; 
           kind: 'conversion',
           comparison: 'segment_vs_rest',
           title: `${names[i]} → ${names[i + 1]} converts ${dir === 'up' ? 'better' : 'worse'} for ${field} ${group.value}`,
-          detail: `${run.query}, ${months.current}: ${pct(pair.current.value)} (${to.count} of ${from.count}) for ${field} = ${group.value} against ${pct(pair.baseline.value)} (${restTo} of ${restFrom}) for everyone else, ${pts(c.effect.absolute)}.`,
+          detail: `${run.query}, ${months.current}: ${pct(pair.current.value)} (${num(to.count)} of ${num(from.count)}) for ${field} = ${group.value} against ${pct(pair.baseline.value)} (${num(restTo)} of ${num(restFrom)}) for everyone else, ${pts(c.effect.absolute)}.`,
           metric: `conversion ${names[i]} → ${names[i + 1]}`,
           direction: dir,
           subject: { ...EMPTY_SUBJECT, funnel: run.query, steps: [events[i]!, events[i + 1]!], segment: { field, value: group.value } },
@@ -232,13 +233,14 @@ export function frictionCandidates(run: FrictionRun, months: { current: string; 
       continue;
     }
     const element = mainElement(run.current, page, x);
-    const on = element === null ? '' : ` — ${element.sessions} of them on "${element.text ?? element.selector}"${element.selector !== null && element.text !== null ? ` (${element.selector})` : ''}`;
+    // The element's text names it for a reader; its selector stays in `subject` for whoever digs further.
+    const on = element === null ? '' : ` — ${num(element.sessions)} of them on "${element.text ?? element.selector}"`;
     out.push({
       id: `friction:page:${run.signal}:${page}`,
       kind: 'friction',
       comparison: 'page_vs_rest',
       title: `${page} has ${c.effect.absolute >= 0 ? 'more' : 'fewer'} ${words} than other pages`,
-      detail: `${months.current}: ${pct(pair.current.value)} of sessions on ${page} hit ${words} (${x} of ${n})${on}, against ${pct(pair.baseline.value)} of page sessions elsewhere (${totalX - x} of ${totalN - n}).`,
+      detail: `${months.current}: ${pct(pair.current.value)} of sessions on ${page} hit ${words} (${num(x)} of ${num(n)})${on}, against ${pct(pair.baseline.value)} of page sessions elsewhere (${num(totalX - x)} of ${num(totalN - n)}).`,
       metric: `share of page sessions with ${words}`,
       direction: c.effect.absolute >= 0 ? 'up' : 'down',
       subject: { ...EMPTY_SUBJECT, page, element, signal: run.signal },
@@ -265,7 +267,7 @@ export function frictionCandidates(run: FrictionRun, months: { current: string; 
         kind: 'friction',
         comparison: 'month_over_month',
         title: `${words[0]!.toUpperCase()}${words.slice(1)} on ${page} went ${dir} in ${months.current}`,
-        detail: `${pct(pair.current.value)} of sessions on ${page} hit ${words} in ${months.current} (${x} of ${n}) against ${pct(pair.baseline.value)} in ${months.previous} (${before.x} of ${before.n}), ${pts(c.effect.absolute)}.`,
+        detail: `${pct(pair.current.value)} of sessions on ${page} hit ${words} in ${months.current} (${num(x)} of ${num(n)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.x)} of ${num(before.n)}), ${pts(c.effect.absolute)}.`,
         metric: `share of page sessions with ${words}`,
         direction: dir,
         subject: { ...EMPTY_SUBJECT, page, signal: run.signal, element: mainElement(run.current, page, x) },
@@ -323,7 +325,7 @@ export function adoptionCandidates(run: AdoptionRun, months: { current: string; 
           kind: 'adoption',
           comparison: 'against_threshold',
           title: check.up ? `${f.name} is adopted: used by ${pct(share.value)} of active people` : `${f.name} is ignored: used by ${pct(share.value)} of active people`,
-          detail: `${months.current}: ${f.users} of ${f.active_users} active people used ${f.name} (${pct(share.value)}; 95% interval ${pct(c.interval.low)}–${pct(c.interval.high)}), ${check.up ? 'above' : 'below'} ${check.name} ${pct(check.threshold)}.`,
+          detail: `${months.current}: ${num(f.users)} of ${num(f.active_users)} active people used ${f.name} (${pct(share.value)}; 95% interval ${pct(c.interval.low)}–${pct(c.interval.high)}), ${check.up ? 'above' : 'below'} ${check.name} ${pct(check.threshold)}.`,
           metric: 'share of active people using the feature',
           direction: c.effect.absolute >= 0 ? 'up' : 'down',
           subject,
@@ -345,7 +347,7 @@ export function adoptionCandidates(run: AdoptionRun, months: { current: string; 
             kind: 'adoption',
             comparison: 'against_threshold',
             title: `${f.name} is frustrating: ${pct(rate.value)} of its sessions hit rage, dead or error clicks`,
-            detail: `${months.current}: ${fr.frustrated_sessions} of ${fr.sessions} sessions using ${f.name} had a signal on it (rage ${fr.rage_sessions}, dead ${fr.dead_sessions}, error ${fr.error_sessions}), against frustrating_min_rate ${pct(t.frustrating_min_rate)}.`,
+            detail: `${months.current}: ${num(fr.frustrated_sessions)} of ${num(fr.sessions)} sessions using ${f.name} had a signal on it (rage ${fr.rage_sessions}, dead ${fr.dead_sessions}, error ${fr.error_sessions}), against frustrating_min_rate ${pct(t.frustrating_min_rate)}.`,
             metric: 'share of feature sessions with a frustration signal',
             direction: c.effect.absolute >= 0 ? 'up' : 'down',
             subject: { ...subject, signal: 'frustration' },
@@ -370,7 +372,7 @@ export function adoptionCandidates(run: AdoptionRun, months: { current: string; 
           kind: 'adoption',
           comparison: 'month_over_month',
           title: `${f.name} adoption went ${dir} in ${months.current}`,
-          detail: `${pct(pair.current.value)} of active people used ${f.name} in ${months.current} (${f.users} of ${f.active_users}) against ${pct(pair.baseline.value)} in ${months.previous} (${before.users} of ${before.active_users}), ${pts(c.effect.absolute)}.`,
+          detail: `${pct(pair.current.value)} of active people used ${f.name} in ${months.current} (${num(f.users)} of ${num(f.active_users)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.users)} of ${num(before.active_users)}), ${pts(c.effect.absolute)}.`,
           metric: 'share of active people using the feature',
           direction: dir,
           subject,

@@ -54,7 +54,7 @@ describe('rankCandidates', () => {
     );
     expect(r.insights).toHaveLength(1);
     expect(r.insights[0]!.folded).toEqual(['rage']);
-    expect(r.insights[0]!.detail).toBe('dead. Also rage clicks: 50.0% against 25.0% (q 1.0e-3).');
+    expect(r.insights[0]!.detail).toBe('dead. Also rage clicks: 50.0% against 25.0% (q = 0.0010).');
   });
 
   it('keeps threshold comparisons whatever their |h|', () => {

@@ -30,7 +30,7 @@ export function rankCandidates(candidates: readonly Candidate[], settings: Pick<
     const lead = place === null ? undefined : byPlace.get(place);
     if (lead !== undefined) {
       lead.folded.push(c.id);
-      lead.detail += ` Also ${c.metric.replace(/^share of page sessions with /, '')}: ${pct(c.current.value)} against ${pct(c.baseline.value)} (q ${q.toExponential(1)}).`;
+      lead.detail += ` Also ${c.metric.replace(/^share of page sessions with /, '')}: ${pct(c.current.value)} against ${pct(c.baseline.value)} (q ${q < 0.0001 ? '< 0.0001' : `= ${q.toFixed(4)}`}).`;
       continue;
     }
     const insight: Insight = { ...rest, rank: insights.length + 1, test: { ...test, q_value: q }, folded: [] };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GroundTruth } from '../../demo/generate-demo.js';
 import type { PlantedBehaviour } from '../../demo/ground-truth.js';
-import { runDemo } from '../../library/run-demo.js';
+import { runDemo, type DemoRun } from '../../library/run-demo.js';
 import { openWorkspace } from '../../library/workspace.js';
 import type { Insight, InsightsResult } from './insight-result.js';
 import { computeInsights } from './insights.js';
@@ -50,6 +50,7 @@ function matches(i: Insight, b: PlantedBehaviour): boolean {
 let dir: string;
 let result: InsightsResult;
 let planted: PlantedBehaviour[];
+let demo: DemoRun | undefined;
 
 /** A demo workspace made earlier (e.g. by `usagelab demo`), scored as it is instead of generating one. */
 const EXISTING = process.env.USAGELAB_INSIGHTS_DEMO_DIR;
@@ -63,7 +64,7 @@ beforeAll(async () => {
     // A throw-away PII hash key (identifiers holding personal data are hashed); runDemo keeps a config that has one.
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'usagelab.yaml'), 'version: 1\npii:\n  hash_key: insights-demo-test-key-0123456789abcdef\n');
-    await runDemo(dir, { people: PEOPLE, seed: 42, now: new Date('2026-11-28T00:00:00Z') });
+    demo = await runDemo(dir, { people: PEOPLE, seed: 42, now: new Date('2026-11-28T00:00:00Z') });
   } else dir = EXISTING;
   planted = [...(JSON.parse(readFileSync(join(dir, 'demo-ground-truth.json'), 'utf8')) as GroundTruth).behaviours];
   const ws = await openWorkspace(dir, { env: {} });
@@ -86,5 +87,22 @@ describe.skipIf(!RUN)(`insights on the demo (${EXISTING ?? `${PEOPLE} people, se
     console.log(JSON.stringify({ people: PEOPLE, recall: `${found.length}/${planted.length}`, missing: planted.map((b) => b.id).filter((id) => !found.includes(id)), unplanted, top: top.map((i) => i.id) }, null, 1));
     expect(found).toEqual(planted.map((b) => b.id));
     expect(unplanted.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe.skipIf(!RUN || EXISTING !== undefined)(`the report the demo writes (${PEOPLE} people, seed 42)`, () => {
+  it('covers the last complete month with every section filled and its insights beside it', () => {
+    const report = demo!.report;
+    expect(report.month).toBe('2026-10');
+    const md = readFileSync(report.markdown, 'utf8');
+    expect(md).not.toMatch(/\bNaN\b|\bundefined\b|\[object Object\]|Infinity/);
+    const summary = md.slice(md.indexOf('## Summary'), md.indexOf('## Data sources'));
+    expect(summary.match(/^- /gm)?.length).toBeGreaterThanOrEqual(3);
+    for (const section of ['Active users', 'What users do', 'Funnels', 'Friction', 'Features', 'Retention', 'Insights', 'Data quality']) expect(md).toContain(`## ${section}\n`);
+    expect(md).not.toContain('Nothing stands out this month.');
+    expect(md).not.toContain('No product events in the month.');
+    expect(readFileSync(report.html, 'utf8')).toContain('<svg');
+    expect(report.charts.length).toBeGreaterThanOrEqual(9);
+    expect(readFileSync(report.insights.markdown, 'utf8')).toContain('2026-10');
   });
 });

@@ -27,6 +27,7 @@ import {
 import { assertMonth, monthRange, previousMonth, usableRange, type DayRange } from './insight-months.js';
 import type { InsightSettings, InsightSkip, InsightsResult } from './insight-result.js';
 import { rankCandidates } from './insight-rank.js';
+import { AnalysisPool, type RunAnalysis } from '../analysis-pool.js';
 
 export const DEFAULT_INSIGHT_SETTINGS: Readonly<InsightSettings> = { fdr: 0.05, min_effect_h: 0.2, min_sample: 30, min_outcomes: 5, top: 10 };
 
@@ -34,6 +35,11 @@ export interface InsightsOptions {
   /** YYYY-MM in the configured time zone; default: the month of the last event. */
   month?: string;
   settings?: Partial<InsightSettings>;
+  /**
+   * Runs an analysis (default: the workspace's runAnalysis). The monthly report passes its pool, which answers
+   * definitions it already ran and runs the rest side by side.
+   */
+  run?: RunAnalysis;
 }
 
 const FRICTION_SIGNALS: readonly FrictionSignalName[] = ['dead', 'rage', 'error'];
@@ -63,11 +69,34 @@ function savedFunnels(queriesDir: string): { name: string; file: string; doc: Re
     });
 }
 
+/**
+ * Promise.all that waits for every run before it fails with the first error: no run is left going on a pool
+ * connection that the caller is about to close.
+ */
+export async function settled<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 function describe(err: unknown): string {
   return err instanceof UsageLabError ? `${err.code}: ${err.message}` : String(err);
 }
 
 export async function computeInsights(ws: Workspace, options: InsightsOptions = {}): Promise<InsightsResult> {
+  if (options.run !== undefined) return insightsWith(ws, options, options.run);
+  // The runs below start together; each needs a connection of its own (one connection runs one statement at a time,
+  // and analyses keep temp tables on it).
+  const pool = await AnalysisPool.open(ws, 2);
+  try {
+    return await insightsWith(ws, options, pool.run);
+  } finally {
+    pool.close();
+  }
+}
+
+async function insightsWith(ws: Workspace, options: InsightsOptions, runAnalysis: RunAnalysis): Promise<InsightsResult> {
   const settings: InsightSettings = { ...DEFAULT_INSIGHT_SETTINGS, ...(options.settings ?? {}) };
   if (options.month !== undefined) assertMonth(options.month);
   const data = await dataDays(ws);
@@ -95,55 +124,63 @@ export async function computeInsights(ws: Workspace, options: InsightsOptions = 
   const previous = usableRange(monthRange(prevMonth), data);
   if (previous === null) skipped.push({ what: 'month-over-month comparisons', reason: `no data in ${prevMonth}` });
   const rules = { min_sample: settings.min_sample, min_outcomes: settings.min_outcomes };
+  // Every group of runs starts at once (a pool runs them side by side); results are collected in a fixed order,
+  // so the outcome does not depend on which run finishes first.
+  type Outcome = { set: CandidateSet } | { skip: InsightSkip } | null;
+  const attempt = async (what: string, body: () => Promise<CandidateSet | null>): Promise<Outcome> => {
+    try {
+      const set = await body();
+      return set === null ? null : { set };
+    } catch (err) {
+      return { skip: { what, reason: describe(err) } };
+    }
+  };
 
   // Conversion: every saved funnel, its cohorts limited to those whose window ended before the data does.
   const segmentNames = [...new Set([...ws.segments().values()].map((d) => d.name))].sort();
-  for (const funnel of savedFunnels(ws.paths.queries)) {
-    try {
+  const funnelOutcomes = savedFunnels(ws.paths.queries).map((funnel) =>
+    attempt(`funnel ${funnel.name}`, async () => {
       const def = funnelAnalysis.parse(funnel.doc, funnel.file);
       const windowDays = Math.ceil(parseWindowMicros(def.window)! / DAY_MICROS);
       const cur = usableRange(monthRange(month), data, windowDays);
       if (cur === null) {
         skipped.push({ what: `funnel ${funnel.name}`, reason: `no ${month} cohort had its ${def.window} window complete by ${data.through}` });
-        continue;
+        return null;
       }
       const run = (range: DayRange, breakdown?: string): Promise<FunnelResult> =>
-        ws.runAnalysis(funnelAnalysis, { ...funnel.doc, date_range: range, ...(breakdown === undefined ? { breakdown: null } : { breakdown }) }, undefined, funnel.file);
+        runAnalysis(funnelAnalysis, { ...funnel.doc, date_range: range, ...(breakdown === undefined ? { breakdown: null } : { breakdown }) }, undefined, funnel.file);
       const prev = previous === null ? null : usableRange(monthRange(prevMonth), data, windowDays);
-      const breakdowns: FunnelResult[] = [];
       const fields = [...(typeof funnel.doc.breakdown === 'string' ? [funnel.doc.breakdown] : []), ...segmentNames.map((s) => `segment:${s}`)];
-      for (const field of [...new Set(fields)]) breakdowns.push(await run(cur, field));
-      const funnelRun: FunnelRun = { query: funnel.name, current: await run(cur), previous: prev === null ? null : await run(prev), breakdowns };
-      sets.push(conversionCandidates(funnelRun, months, rules));
-    } catch (err) {
-      skipped.push({ what: `funnel ${funnel.name}`, reason: describe(err) });
-    }
-  }
+      const [currentRun, previousRun, ...breakdowns] = await settled([run(cur), prev === null ? null : run(prev), ...[...new Set(fields)].map((field) => run(cur, field))]);
+      const funnelRun: FunnelRun = { query: funnel.name, current: currentRun!, previous: previousRun ?? null, breakdowns: breakdowns as FunnelResult[] };
+      return conversionCandidates(funnelRun, months, rules);
+    }),
+  );
 
   // Friction: one run per signal, so each page's share counts sessions with that signal only.
-  for (const signal of FRICTION_SIGNALS) {
-    const run = (range: DayRange): Promise<FrictionResult> =>
-      ws.runAnalysis(frictionAnalysis, { kind: 'friction', name: `insights: ${signal}`, signals: [signal], min_sessions: 1, top: 1000, compare: 'none', date_range: range });
-    try {
-      const cur = await run(current);
-      const prev = previous === null ? null : await run(previous);
+  const frictionOutcomes = FRICTION_SIGNALS.map((signal) =>
+    attempt(`friction (${signal})`, async () => {
+      const run = (range: DayRange): Promise<FrictionResult> =>
+        runAnalysis(frictionAnalysis, { kind: 'friction', name: `insights: ${signal}`, signals: [signal], min_sessions: 1, top: 1000, compare: 'none', date_range: range });
+      const [cur, prev] = await settled([run(current), previous === null ? null : run(previous)]);
       const query = `usagelab friction --signals ${signal} --from ${current.from} --to ${current.to} --min-sessions 1 --top 1000 --compare none`;
-      sets.push(frictionCandidates({ signal, current: cur, previous: prev, query }, months, rules));
-    } catch (err) {
-      skipped.push({ what: `friction (${signal})`, reason: describe(err) });
-    }
-  }
+      return frictionCandidates({ signal, current: cur, previous: prev, query }, months, rules);
+    }),
+  );
 
   // Adoption: the feature catalog, when the workspace has one.
-  try {
+  const adoptionOutcome = attempt('adoption', async () => {
     const run = (range: DayRange): Promise<AdoptionResult> =>
-      ws.runAnalysis(adoptionAnalysis, { kind: 'adoption', name: 'insights', retention_intervals: 0, date_range: range });
-    const cur = await run(current);
-    const prev = previous === null ? null : await run(previous);
+      runAnalysis(adoptionAnalysis, { kind: 'adoption', name: 'insights', retention_intervals: 0, date_range: range });
+    const [cur, prev] = await settled([run(current), previous === null ? null : run(previous)]);
     const query = `usagelab adoption --from ${current.from} --to ${current.to} --retention-intervals 0`;
-    sets.push(adoptionCandidates({ current: cur, previous: prev, query }, months, rules));
-  } catch (err) {
-    skipped.push({ what: 'adoption', reason: describe(err) });
+    return adoptionCandidates({ current: cur, previous: prev, query }, months, rules);
+  });
+
+  for (const outcome of await Promise.all([...funnelOutcomes, ...frictionOutcomes, adoptionOutcome])) {
+    if (outcome === null) continue;
+    if ('set' in outcome) sets.push(outcome.set);
+    else skipped.push(outcome.skip);
   }
 
   const candidates: Candidate[] = sets.flatMap((s) => s.candidates);

@@ -8,6 +8,7 @@ import { lineChart } from '../charts/chart-specs.js';
 import { p, table, type ReportSection } from '../report-document.js';
 import { count, pct, ppChange, relChange } from '../report-format.js';
 import type { ReportData } from '../report-data.js';
+import { historyNote } from './retention-section.js';
 
 export interface ActiveSummary {
   /**
@@ -88,6 +89,7 @@ export function activeUsersSection(data: ReportData): ReportSection {
         'New people had their first event ever in the month; returning people were also active the month before; resurrected people were active earlier but not the month before. ',
         'New + returning + resurrected = people active in the month.',
       ),
+      ...historyNote(data, data.month.range.from, 'some of the "new" people may have been active before it, and "resurrected" people can only be recognised within it.'),
       ...(cur.partialDays + prev.partialDays === 0
         ? []
         : [p(`WAU, MAU and stickiness leave out days whose window starts before the first day of data (${data.month.month}: ${cur.partialDays} days, ${data.month.previous.month}: ${prev.partialDays} days): their counts would be too low.`)]),

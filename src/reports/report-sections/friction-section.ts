@@ -4,9 +4,17 @@ import { code, h3, p, table, type ReportSection } from '../report-document.js';
 import { count, pct, ppChange } from '../report-format.js';
 import type { ReportData } from '../report-data.js';
 
+function elementLabel(h: { selector: string | null; text: string | null }): string {
+  return h.text !== null && h.text !== '' ? `"${h.text}"` : (h.selector ?? '(no element)');
+}
+
 export function hotspotLabel(h: { page: string | null; selector: string | null; text: string | null }): string {
-  const element = h.text !== null && h.text !== '' ? `"${h.text}"` : (h.selector ?? '(no element)');
-  return `${h.page ?? '(no page)'} · ${element}`;
+  return `${h.page ?? '(no page)'} · ${elementLabel(h)}`;
+}
+
+/** Two chart lines: the element, then the page it is on. */
+export function hotspotLines(h: { page: string | null; selector: string | null; text: string | null }): string[] {
+  return [elementLabel(h), `on ${h.page ?? '(no page)'}`];
 }
 
 export function frictionSection(data: ReportData): ReportSection {
@@ -49,22 +57,22 @@ export function frictionSection(data: ReportData): ReportSection {
               type: 'chart' as const,
               file: 'friction-hotspots.svg',
               alt: `Sessions with frustration signals per element in ${data.month.month}`,
-              spec: horizontalBars(hotspots.map((h) => ({ label: hotspotLabel(h), value: h.sessions, text: count(h.sessions) })), { title: `Friction hotspots, ${data.month.month}`, valueTitle: 'sessions with a signal', format: ',d' }),
+              spec: horizontalBars(hotspots.map((h) => ({ label: hotspotLines(h), value: h.sessions, text: count(h.sessions) })), { title: `Friction hotspots, ${data.month.month}`, valueTitle: 'sessions with a signal', format: ',d' }),
             },
           ]),
       h3('Frustration rate by week'),
       table(
         ['week', { title: 'sessions', align: 'right' }, { title: 'with a signal', align: 'right' }, { title: 'rate', align: 'right' }],
-        weeks.map((w) => [`${w.range.from} to ${w.range.to}`, count(w.totals.sessions), count(w.totals.sessions_with_signal), pct(w.totals.share_of_sessions)]),
+        weeks.map((w) => [`${w.range.from} to ${w.range.to}`, count(w.sessions), count(w.sessions_with_signal), pct(w.share_of_sessions)]),
       ),
-      ...(weeks.some((w) => w.totals.sessions > 0)
+      ...(weeks.some((w) => w.sessions > 0)
         ? [
             {
               type: 'chart' as const,
               file: 'frustration-rate.svg',
               alt: `Share of sessions with a frustration signal per week of ${data.month.month}`,
               spec: lineChart(
-                weeks.filter((w) => w.totals.share_of_sessions !== null).map((w) => ({ x: w.range.from.slice(5), series: 'sessions with a signal', value: w.totals.share_of_sessions! })),
+                weeks.filter((w) => w.share_of_sessions !== null).map((w) => ({ x: w.range.from.slice(5), series: 'sessions with a signal', value: w.share_of_sessions! })),
                 { title: `Frustration rate by week, ${data.month.month}`, yTitle: 'share of sessions', xTitle: 'week starting (MM-DD)', format: '.0%' },
               ),
             },

@@ -1,7 +1,7 @@
 /** Every saved funnel: steps with conversion and drop-off, change against the previous month, where dropped people went. */
 import { horizontalBars } from '../charts/chart-specs.js';
 import { code, h3, p, table, type Block, type ReportSection } from '../report-document.js';
-import { count, pct, ppChange, seconds, slug } from '../report-format.js';
+import { count, pct, ppChange, seconds, slug, windowWords } from '../report-format.js';
 import type { FunnelReport, ReportData } from '../report-data.js';
 
 /** Overall conversion: last step ÷ first step; null when nobody entered. */
@@ -27,7 +27,7 @@ export function funnelBlocks(data: ReportData, f: FunnelReport): Block[] {
     h3(current.name),
     p(
       'Saved query ', code(f.query), ': ',
-      `${def.order} steps, counted per ${def.unit}, within ${def.window} of step 1 (step 1 in the month). `,
+      `${def.order} steps, counted per ${def.unit}, within ${windowWords(def.window)} of step 1 (step 1 in the month). `,
       `Overall conversion ${pct(overallConversion(current))} (${data.month.previous.month}: ${pct(overallConversion(previous))}, ${ppChange(overallConversion(current), overallConversion(previous))}).`,
     ),
     table(

@@ -1,7 +1,7 @@
 /** Retention: the cohort heatmap of the last months' cohorts, with the size-weighted average. */
 import { heatmap, type HeatCell } from '../charts/chart-specs.js';
-import { p, table, type ReportSection } from '../report-document.js';
-import { count, pct } from '../report-format.js';
+import { p, table, type Block, type ReportSection } from '../report-document.js';
+import { count, daysBetween, pct } from '../report-format.js';
 import type { ReportData } from '../report-data.js';
 
 export function retentionSection(data: ReportData): ReportSection {
@@ -19,6 +19,7 @@ export function retentionSection(data: ReportData): ReportSection {
         `${def.name}: ${what}, by calendar ${def.interval} (weeks start on ${def.week_start}), returning with ${def.returning.event === '$any' ? 'any event' : def.returning.event}; `,
         `cohorts from ${def.date_range?.from ?? '–'} to ${def.date_range?.to ?? '–'}. Empty cells are not over yet at the end of the month.`,
       ),
+      ...historyNote(data, def.date_range?.from ?? null, 'the cohorts of its first weeks also hold people who were active before it (their first event in the data is not their first ever), so those cohorts are larger than the real number of new people.'),
       ...(cohorts.length === 0
         ? [p('No cohorts in the period.')]
         : [
@@ -42,4 +43,22 @@ export function retentionSection(data: ReportData): ReportSection {
           ]),
     ],
   };
+}
+
+/** The first day of stored events (UTC), over all sources; null for an empty warehouse. */
+export function historyStart(data: ReportData): string | null {
+  const days = data.sources.flatMap((s) => (s.first_event === null ? [] : [s.first_event.slice(0, 10)]));
+  return days.length === 0 ? null : days.sort()[0]!;
+}
+
+/**
+ * "First time" and "new" mean first seen in the data: when the data begins less than 90 days before `from`, the
+ * reader is told so (with `what` it changes).
+ */
+export function historyNote(data: ReportData, from: string | null, what: string): Block[] {
+  const start = historyStart(data);
+  if (start === null || from === null || daysBetween(start, from) >= 90) return [];
+  const days = daysBetween(start, from);
+  const when = days < 0 ? `, after ${from}` : days === 0 ? '' : `, ${days} day${days === 1 ? '' : 's'} before ${from}`;
+  return [p(`The data begins on ${start}${when}: ${what}`)];
 }

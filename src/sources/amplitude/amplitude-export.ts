@@ -6,24 +6,27 @@
  * still too large fails with its own error; a 504 on a range longer than an hour is read the same way. Data is
  * served 2 hours after upload at the earliest, so windows end at least 2 hours ago.
  *
+ * The zip lands in a sealed spool (export/sealed-spool.ts: encrypted under a key held in memory) and is read in
+ * place from there, so no unmasked byte of it reaches the disk in clear.
+ *
  * Completeness: the zip must open (its central directory is at the end, so a cut-off download fails), every
  * member must inflate to its end, every line must be a JSON object. The records are written as Amplitude sent
  * them (one NDJSON line each), which is what `usagelab import` reads.
  */
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { isUsageLabError, type UsageLabError } from '../../core/errors.js';
-import { basicAuth, lookbackFrom, type ExporterDefinition, type ExporterSettings } from '../export/exporter-definition.js';
+import { basicAuth, lookbackFrom, type EndpointSpec, type ExporterDefinition, type ExporterSettings, type ProbeOptions, type ProbeResult } from '../export/exporter-definition.js';
+import { probeHttpClient } from '../export/probe-client.js';
+import { probeAcrossRegions } from '../export/probe-regions.js';
 import type { SourceExporter, WindowContext, WindowOutcome } from '../export/exporter.js';
 import { transientError, windowError } from '../export/export-errors.js';
 import { bisectHours, compactInstant, HOUR_MS, isoMinute, type ExportWindow } from '../export/export-window.js';
 import { ndjsonRecords } from '../export/ndjson-stream.js';
 import type { RateLimitSpec } from '../export/rate-limiter.js';
 import type { RecordLayout } from '../export/record-layout.js';
-import { extractZip } from '../zip-archive.js';
+import { spoolStream, type SealedSpool } from '../export/sealed-spool.js';
+import { readZipMembers } from '../zip-archive.js';
 import { isEventMember } from './amplitude-input.js';
 
 export const AMPLITUDE_HOSTS = { us: 'https://amplitude.com', eu: 'https://analytics.eu.amplitude.com' } as const;
@@ -99,43 +102,36 @@ export function createAmplitudeExporter(options: AmplitudeExportOptions): Source
     return undefined;
   };
 
-  async function emitMembers(zipPath: string, start: number, end: number, ctx: WindowContext, onRecord: (r: Record<string, unknown>) => void): Promise<void> {
-    const dir = join(ctx.tempDir, `members-${compactInstant(start)}`);
-    mkdirSync(dir, { recursive: true });
-    let paths: string[];
+  /** The zip is read in place from its sealed spool: members stream straight into the parser, never to disk. */
+  async function emitMembers(zip: SealedSpool, start: number, end: number, ctx: WindowContext, onRecord: (r: Record<string, unknown>) => void): Promise<void> {
+    const order = (names: readonly string[]): string[] => names.filter((n) => isEventMember(n)).sort(compareMembers);
     try {
-      paths = await extractZip(zipPath, dir);
+      await readZipMembers(zip, `Amplitude export ${rangeLabel(start, end)}`, order, async (name, raw) => {
+        const stream: Readable = name.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+        if (stream !== raw) raw.once('error', (err) => stream.destroy(err));
+        try {
+          for await (const record of ndjsonRecords(stream, { what: `Amplitude export ${rangeLabel(start, end)} (member ${name})` })) {
+            onRecord(record);
+            await ctx.emit(record);
+          }
+        } catch (err) {
+          if (isUsageLabError(err)) throw err;
+          throw transientError('export_body_corrupt', `Amplitude export ${rangeLabel(start, end)}: member ${name} is truncated or corrupt (${(err as Error).message})`, {
+            hint: 'the download was damaged; the window is fetched again',
+            cause: err,
+          });
+        } finally {
+          stream.destroy();
+          raw.destroy();
+        }
+      });
     } catch (err) {
+      if (isUsageLabError(err) && err.code !== 'import_file_corrupt') throw err;
       throw transientError('export_body_corrupt', `Amplitude export ${rangeLabel(start, end)}: the zip archive is truncated or corrupt`, {
         hint: 'the download was cut off; the window is fetched again',
         cause: err,
       });
     }
-    const members = paths
-      .map((path) => ({ path, name: relative(dir, path).split(sep).join('/') }))
-      .filter((m) => isEventMember(m.name))
-      .sort((a, b) => compareMembers(a.name, b.name));
-    for (const member of members) {
-      const raw = createReadStream(member.path);
-      const stream: Readable = member.name.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-      if (stream !== raw) raw.once('error', (err) => stream.destroy(err));
-      try {
-        for await (const record of ndjsonRecords(stream, { what: `Amplitude export ${rangeLabel(start, end)} (member ${member.name})` })) {
-          onRecord(record);
-          await ctx.emit(record);
-        }
-      } catch (err) {
-        if (isUsageLabError(err)) throw err;
-        throw transientError('export_body_corrupt', `Amplitude export ${rangeLabel(start, end)}: member ${member.name} is truncated or corrupt (${(err as Error).message})`, {
-          hint: 'the download was damaged; the window is fetched again',
-          cause: err,
-        });
-      } finally {
-        stream.destroy();
-        raw.destroy();
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
   }
 
   return {
@@ -162,11 +158,10 @@ export function createAmplitudeExporter(options: AmplitudeExportOptions): Source
       };
 
       const fetchRange = async (start: number, end: number): Promise<void> => {
-        const zipPath = join(ctx.tempDir, `${compactInstant(start)}_${compactInstant(end)}.zip`);
-        let found: boolean;
+        let zip: SealedSpool | undefined;
         try {
           requests += 1;
-          found = await ctx.http.request(
+          await ctx.http.request(
             {
               method: 'GET',
               url: `${base}/api/2/export?start=${amplitudeHour(start)}&end=${amplitudeHour(end - HOUR_MS)}`,
@@ -176,12 +171,15 @@ export function createAmplitudeExporter(options: AmplitudeExportOptions): Source
               classify: (status) => tooLarge(status, start, end),
             },
             async (res) => {
-              if (res.status === 404) return false;
-              await pipeline(res.body, createWriteStream(zipPath));
-              return true;
+              // A retried request (a reset mid-body) starts a new spool.
+              zip?.dispose();
+              zip = undefined;
+              if (res.status === 404) return;
+              zip = await spoolStream(ctx.tempDir, `${compactInstant(start)}_${compactInstant(end)}.zip`, [res.body]);
             },
           );
         } catch (err) {
+          zip?.dispose();
           if (!isUsageLabError(err) || err.code !== 'export_window_too_large') throw err;
           const halves = bisectHours(start, end);
           if (halves === undefined) {
@@ -193,9 +191,12 @@ export function createAmplitudeExporter(options: AmplitudeExportOptions): Source
           await fetchRange(halves[1], halves[2]);
           return;
         }
-        if (!found) return;
-        await emitMembers(zipPath, start, end, ctx, track);
-        rmSync(zipPath, { force: true });
+        if (zip === undefined) return;
+        try {
+          await emitMembers(zip, start, end, ctx, track);
+        } finally {
+          zip.dispose();
+        }
       };
 
       await fetchRange(window.start, window.end);
@@ -227,6 +228,62 @@ export const AMPLITUDE_RECORD_LAYOUT: RecordLayout = {
   rest: 'properties',
 };
 
+/** The check's hour: before Amplitude existed, so a valid key gets 404 (no data) and nothing is downloaded. */
+export const AMPLITUDE_PROBE_HOUR = '20110101T00';
+
+export const AMPLITUDE_ENDPOINTS: readonly EndpointSpec[] = [
+  {
+    kind: 'http',
+    name: 'export',
+    method: 'GET',
+    url: '{{AMPLITUDE_HOST}}/api/2/export?start={{START_HOUR}}&end={{END_HOUR}}',
+    auth: { kind: 'basic', username: '{{AMPLITUDE_API_KEY}}', password: '{{AMPLITUDE_SECRET_KEY}}' },
+    purpose:
+      'the events of a window, selected by server_upload_time (UTC), both hours included: a zip of gzipped NDJSON files; 404 = no data (an empty window); 400 / 413 = over 4 GB, ' +
+      `the window is halved down to single hours. \`usagelab check\` asks for the hour ${AMPLITUDE_PROBE_HOUR} (before any data): 404 = the key is accepted`,
+    limits:
+      'no rate limit documented for the Export API; at most 365 days and 4 GB per request; data is served 2 hours after upload; usagelab keeps 5 requests at once (the Dashboard REST API limit, in case it applies)',
+  },
+];
+
+function amplitudeSettings(settings: ExporterSettings): AmplitudeExportOptions {
+  const region = settings.section.region === 'eu' ? 'eu' : 'us';
+  return {
+    apiKey: settings.credentials.api_key!,
+    secretKey: settings.credentials.secret_key!,
+    region,
+    endpoint: settings.endpoint,
+    lookbackMs: lookbackFrom(settings.section, AMPLITUDE_DEFAULT_LOOKBACK_MS),
+    origins: { apiKey: settings.origins.api_key ?? 'AMPLITUDE_API_KEY', secretKey: settings.origins.secret_key ?? 'AMPLITUDE_SECRET_KEY' },
+  };
+}
+
+async function probeAmplitude(settings: ExporterSettings, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const config = amplitudeSettings(settings);
+  const exporter = createAmplitudeExporter(config);
+  const http = probeHttpClient({ source: 'Amplitude', authHint: exporter.authHint, secrets: exporter.secrets, timeouts: options.timeouts, signal: options.signal });
+  const authorization = basicAuth(config.apiKey, config.secretKey);
+  const other = config.region === 'us' ? 'eu' : 'us';
+  return probeAcrossRegions({
+    displayName: 'Amplitude',
+    source: 'amplitude',
+    current: { region: config.region, base: (config.endpoint ?? AMPLITUDE_HOSTS[config.region]).replace(/\/+$/, '') },
+    others: [{ region: other, base: AMPLITUDE_HOSTS[other], fix: `sources.amplitude.region: ${other}` }],
+    overridden: config.endpoint !== undefined,
+    probe: options,
+    attempt: async (base) => {
+      const status = await http.request(
+        { method: 'GET', url: `${base}/api/2/export?start=${AMPLITUDE_PROBE_HOUR}&end=${AMPLITUDE_PROBE_HOUR}`, headers: { authorization }, what: 'Amplitude export of one hour (check)', accept: (s) => s === 200 || s === 404 },
+        async (res) => {
+          res.body.destroy();
+          return res.status;
+        },
+      );
+      return `${base}: key accepted (export of ${AMPLITUDE_PROBE_HOUR}: HTTP ${status})`;
+    },
+  });
+}
+
 export const amplitudeExporterDefinition: ExporterDefinition = {
   source: 'amplitude',
   displayName: 'Amplitude',
@@ -235,15 +292,14 @@ export const amplitudeExporterDefinition: ExporterDefinition = {
     { key: 'api_key', variable: 'AMPLITUDE_API_KEY', secret: true },
     { key: 'secret_key', variable: 'AMPLITUDE_SECRET_KEY', secret: true },
   ],
+  endpoints: AMPLITUDE_ENDPOINTS,
+  endpointVariables: {
+    AMPLITUDE_HOST: { value: AMPLITUDE_HOSTS.us, description: `US data center; EU: ${AMPLITUDE_HOSTS.eu}` },
+    START_HOUR: { value: '20240310T00', description: 'first hour of the window, YYYYMMDDTHH (UTC, included)' },
+    END_HOUR: { value: '20240310T23', description: 'last hour of the window, YYYYMMDDTHH (UTC, included)' },
+  },
+  probe: probeAmplitude,
   create(settings: ExporterSettings): SourceExporter {
-    const region = settings.section.region === 'eu' ? 'eu' : 'us';
-    return createAmplitudeExporter({
-      apiKey: settings.credentials.api_key!,
-      secretKey: settings.credentials.secret_key!,
-      region,
-      endpoint: settings.endpoint,
-      lookbackMs: lookbackFrom(settings.section, AMPLITUDE_DEFAULT_LOOKBACK_MS),
-      origins: { apiKey: settings.origins.api_key ?? 'AMPLITUDE_API_KEY', secretKey: settings.origins.secret_key ?? 'AMPLITUDE_SECRET_KEY' },
-    });
+    return createAmplitudeExporter(amplitudeSettings(settings));
   },
 };

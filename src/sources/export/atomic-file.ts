@@ -5,6 +5,7 @@
  */
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { redactSecrets } from '../../core/secret-redaction.js';
 
 const TEMP_MARK = '.tmp-';
 let counter = 0;
@@ -40,11 +41,11 @@ export function commitTemp(temp: string, target: string): void {
   fsyncPath(dirname(target), 'r');
 }
 
-/** Writes a whole file atomically. */
+/** Writes a whole file atomically; text is redacted of known secrets (core/secret-redaction.ts) on the way. */
 export function writeFileAtomic(target: string, data: string | Buffer): void {
   const temp = tempPathFor(target);
   try {
-    writeFileSync(temp, data);
+    writeFileSync(temp, typeof data === 'string' ? redactSecrets(data) : data);
     commitTemp(temp, target);
   } catch (err) {
     rmSync(temp, { force: true });

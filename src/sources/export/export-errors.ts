@@ -5,6 +5,7 @@
  */
 import { UsageLabError, type UsageLabErrorOptions } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
+import { redactSecrets } from '../../core/secret-redaction.js';
 
 export type ExportErrorCode =
   | 'export_auth_failed'
@@ -19,7 +20,13 @@ export type ExportErrorCode =
   | 'export_body_terminated'
   | 'export_window_too_large'
   | 'export_incomplete'
-  | 'export_record_invalid';
+  | 'export_record_invalid'
+  | 'export_job_failed'
+  | 'export_job_timeout'
+  | 'export_url_expired'
+  | 'export_file_missing'
+  | 'export_file_short'
+  | 'export_spool_corrupt';
 
 /** Errors that mean "this window's data is not trustworthy yet": retried, then the window fails. */
 export function transientError(code: ExportErrorCode, message: string, options: UsageLabErrorOptions = {}): UsageLabError {
@@ -39,9 +46,7 @@ export function authError(source: string, status: number, hint: string): UsageLa
   });
 }
 
-/** Replaces every secret (and its base64 forms in Basic auth) in a message. */
+/** Replaces every known secret, plus this client's (its auth header values), in a message (core/secret-redaction). */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
-  return out;
+  return redactSecrets(text, secrets);
 }

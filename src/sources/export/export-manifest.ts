@@ -31,6 +31,8 @@ const windowEntrySchema = z.object({
   /** Where paging ended (PostHog: the last (timestamp, uuid)). */
   cursor: z.unknown().nullable(),
   requests: z.number().int().min(0),
+  /** Complete but not final (a GA4 day read from its intraday table): exported again by later runs. */
+  provisional: z.boolean().optional(),
   exported_at: isoInstant,
   tool_version: z.string(),
   /** Why the window failed; on a complete window, why its latest re-export failed (the file is the older one). */

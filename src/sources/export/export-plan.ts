@@ -34,9 +34,10 @@ export interface ExportPlan {
   readonly doneSince: number;
 }
 
+/** The end of the newest final window (provisional windows are exported again, so they do not count). */
 function latestExported(manifest: ExportManifest): number | undefined {
   let latest: number | undefined;
-  for (const w of manifest.windows) if (w.status === 'complete') latest = Math.max(latest ?? -Infinity, Date.parse(w.end));
+  for (const w of manifest.windows) if (w.status === 'complete' && w.provisional !== true) latest = Math.max(latest ?? -Infinity, Date.parse(w.end));
   return latest;
 }
 
@@ -75,18 +76,20 @@ export function planExport(manifest: ExportManifest, rules: WindowingRules, requ
     }
   } else {
     const latest = latestExported(manifest);
-    if (latest === undefined) {
+    const firstProvisional = Math.min(...manifest.windows.filter((w) => w.provisional === true).map((w) => Date.parse(w.start)));
+    if (latest === undefined && !Number.isFinite(firstProvisional)) {
       throw new UsageLabError('export_from_required', `nothing of ${source} has been exported yet: say where to start`, {
         place: { source, field: '--from' },
         hint: `usagelab export ${source} --from YYYY-MM-DD (later runs continue from the last exported window)`,
       });
     }
     mode = 'incremental';
-    from = floorToGrid(latest - rules.lookbackMs, grid);
+    // Only provisional windows so far: continue from the first of them.
+    from = latest === undefined ? firstProvisional : floorToGrid(latest - rules.lookbackMs, grid);
     to = request.to === undefined ? available : boundaryEnd(parseRangeBoundary(request.to, '--to'), grid, '--to');
-    // Windows that failed earlier and lie before the lookback are retried too.
+    // Windows that failed earlier or are still provisional and lie before the lookback are exported again too.
     for (const w of manifest.windows) {
-      if (w.status === 'failed' && Date.parse(w.start) < from) extra.push(makeWindow(Date.parse(w.start), Date.parse(w.end), grid));
+      if ((w.status === 'failed' || w.provisional === true) && Date.parse(w.start) < from) extra.push(makeWindow(Date.parse(w.start), Date.parse(w.end), grid));
     }
   }
 
@@ -104,7 +107,7 @@ export function planExport(manifest: ExportManifest, rules: WindowingRules, requ
   for (const w of all) {
     const done =
       skipCompleteSince !== undefined &&
-      manifest.windows.some((e) => e.key === w.key && e.status === 'complete' && Date.parse(e.exported_at) >= skipCompleteSince!);
+      manifest.windows.some((e) => e.key === w.key && e.status === 'complete' && e.provisional !== true && Date.parse(e.exported_at) >= skipCompleteSince!);
     (done ? skipped : windows).push(w);
   }
   return { mode, from, to: Math.max(from, to), windows, skipped, cut, doneSince };

@@ -333,6 +333,7 @@ class Run {
       high_water_mark: outcome.highWaterMark,
       cursor: outcome.cursor ?? null,
       requests: outcome.requests,
+      ...(outcome.provisional === true ? { provisional: true } : {}),
       exported_at: iso(now),
       tool_version: this.options.toolVersion,
       error: null,

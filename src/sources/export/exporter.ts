@@ -43,6 +43,11 @@ export interface WindowOutcome {
   readonly cursor: unknown;
   /** Requests made for this window (sub-windows and pages included). */
   readonly requests: number;
+  /**
+   * The data is not final yet (GA4: a day read from its intraday table before the daily table exists): the window
+   * is recorded as complete but provisional, and later runs export it again until it is final.
+   */
+  readonly provisional?: boolean;
 }
 
 export interface SourceExporter {

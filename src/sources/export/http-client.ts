@@ -16,6 +16,7 @@ import { createGunzip } from 'node:zlib';
 import { UsageLabError, isUsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { toolVersion } from '../../core/tool-version.js';
+import { registerSecret } from '../../core/secret-redaction.js';
 import { DEFAULT_BACKOFF, fullJitterDelay, parseRetryAfter, type BackoffPolicy } from './backoff.js';
 import { realClock, type ExportClock } from './export-clock.js';
 import { authError, redact, transientError, windowError } from './export-errors.js';
@@ -32,6 +33,28 @@ export interface HttpRequest {
   readonly accept?: (status: number) => boolean;
   /** This request's own reading of a refused status (before the client-wide classifier). */
   readonly classify?: (status: number, bodyText: string) => UsageLabError | undefined;
+}
+
+/** What an SDK error stands for: the status the server answered, or a network failure. */
+export interface SdkFailure {
+  readonly status?: number | undefined;
+  readonly headers?: IncomingHttpHeaders | undefined;
+  /** The error body or message (shown redacted). */
+  readonly body?: string | undefined;
+  /** A network error code (ECONNRESET, ENOTFOUND, ...) when no answer came. */
+  readonly networkCode?: string | undefined;
+  readonly message: string;
+}
+
+/** One call through a vendor's official client library (GA4's BigQuery client) instead of node:http. */
+export interface SdkCall {
+  readonly what: string;
+  readonly method: HttpRequest['method'];
+  /** The URL the SDK calls (for host names in messages). */
+  readonly url: string;
+  /** What an error thrown by the SDK means; undefined: not a vendor or network failure (a bug, thrown as is). */
+  describe(err: unknown): SdkFailure | undefined;
+  readonly classify?: HttpRequest['classify'];
 }
 
 export interface HttpResponse {
@@ -121,9 +144,37 @@ export class HttpClient {
    * effects that a second call would duplicate (write to a file it truncates, not to the window's output).
    */
   async request<T>(req: HttpRequest, read: (res: HttpResponse) => Promise<T>): Promise<T> {
+    return this.retrying(req, () => this.attempt(req, read));
+  }
+
+  /**
+   * Runs `fn`, a call of a vendor's official client library with its own retries turned off, under this client's
+   * limiter, retries, events and refusal mapping: `call.describe` turns the library's errors into statuses or
+   * network failures; errors it does not recognise propagate unchanged.
+   */
+  async call<T>(call: SdkCall, fn: () => Promise<T>): Promise<T> {
+    const req: HttpRequest = { method: call.method, url: call.url, what: call.what, ...(call.classify === undefined ? {} : { classify: call.classify }) };
+    return this.retrying(req, async () => {
+      const permit = await this.options.limiter.acquire(this.options.signal);
+      if (permit.waitedMs > 0) this.options.events?.onWait?.('rate_limit', permit.waitedMs);
+      try {
+        this.options.events?.onRequest?.();
+        return await fn();
+      } catch (err) {
+        const failure = call.describe(err);
+        if (failure === undefined) throw err;
+        if (failure.status !== undefined) throw this.refusal(failure.status, failure.headers ?? {}, failure.body ?? failure.message, req);
+        throw Object.assign(new Error(failure.message), { code: failure.networkCode });
+      } finally {
+        permit.release();
+      }
+    });
+  }
+
+  private async retrying<T>(req: HttpRequest, attemptOnce: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt(req, read);
+        return await attemptOnce();
       } catch (raw) {
         const err = this.explain(raw, req);
         if (!err.retryable) throw err;
@@ -199,6 +250,8 @@ export class HttpClient {
     for (const [name, value] of Object.entries(headers)) {
       if (name.toLowerCase() === 'authorization' && !this.secrets.includes(value)) {
         this.secrets.push(value, value.replace(/^\S+\s+/, ''));
+        // Known process-wide too: a Basic header's base64 holds the secret in a form no variable has.
+        registerSecret(value.replace(/^\S+\s+/, ''));
       }
     }
     return new Promise((resolve, reject) => {

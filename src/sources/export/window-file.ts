@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
+import { redactSecrets } from '../../core/secret-redaction.js';
 import { commitTemp, tempPathFor } from './atomic-file.js';
 import { stringifyLossless } from './lossless-json.js';
 
@@ -70,7 +71,8 @@ export class WindowFileWriter {
   async write(record: unknown): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     this.rowsWritten += 1;
-    if (!this.gzip.write(`${stringifyLossless(record)}\n`)) await once(this.gzip, 'drain');
+    // A vendor record echoing a credential (a logged config, a debug property) must not carry it to disk.
+    if (!this.gzip.write(`${redactSecrets(stringifyLossless(record))}\n`)) await once(this.gzip, 'drain');
   }
 
   /** Finishes the file and renames it into place. */

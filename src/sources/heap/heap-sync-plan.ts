@@ -13,7 +13,8 @@ const SYNC_DIR = /^sync_(\d+)$/;
 const SYNC_FILE = /^sync_(\d+)\/[^/]+\/[^/]+\.avro$/;
 const MANIFEST_FILE = /^manifests\/[^/]+\.json$/;
 
-const manifestSchema = z.object({
+/** A Heap Connect manifest as tap-heap reads it (also what the exporter reads from the bucket). */
+export const heapManifestSchema = z.object({
   dump_id: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]),
   tables: z.array(
     z.object({
@@ -76,14 +77,14 @@ function manifestError(file: string, message: string, field?: string): UsageLabE
   });
 }
 
-function readManifest(path: string): z.infer<typeof manifestSchema> {
+function readManifest(path: string): z.infer<typeof heapManifestSchema> {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw manifestError(path, `not valid JSON (${(err as Error).message})`);
   }
-  const parsed = manifestSchema.safeParse(json);
+  const parsed = heapManifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.join('.');

@@ -14,7 +14,9 @@
  */
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { lookbackFrom, type ExporterDefinition, type ExporterSettings } from '../export/exporter-definition.js';
+import { lookbackFrom, type EndpointSpec, type ExporterDefinition, type ExporterSettings, type ProbeOptions, type ProbeResult } from '../export/exporter-definition.js';
+import { probeHttpClient } from '../export/probe-client.js';
+import { probeAcrossRegions } from '../export/probe-regions.js';
 import type { SourceExporter, VendorRecord, WindowContext, WindowOutcome } from '../export/exporter.js';
 import { transientError, windowError } from '../export/export-errors.js';
 import { DAY_MS, HOUR_MS, isoMinute, type ExportWindow } from '../export/export-window.js';
@@ -251,6 +253,73 @@ export const POSTHOG_RECORD_LAYOUT: RecordLayout = {
   rest: 'properties',
 };
 
+export const POSTHOG_ENDPOINTS: readonly EndpointSpec[] = [
+  {
+    kind: 'http',
+    name: 'HogQL query',
+    method: 'POST',
+    url: '{{POSTHOG_HOST}}/api/projects/{{POSTHOG_PROJECT_ID}}/query/',
+    auth: { kind: 'bearer', token: '{{POSTHOG_PERSONAL_API_KEY}}' },
+    purpose:
+      'pages of a window in (timestamp, uuid) order (keyset: the rows after the last one seen), then a count() of the window that must equal the rows received; ' +
+      'window bounds and cursor travel as `values` placeholders. `usagelab check` runs the count query over the last hour',
+    limits: '240 requests per minute, 2,400 per hour, 3 queries at once per project; at most 50,000 rows per query (usagelab pages by 10,000)',
+    body: {
+      query: {
+        kind: 'HogQLQuery',
+        query: PAGE_QUERY(POSTHOG_DEFAULT_PAGE, false),
+        values: { window_start: '2024-03-10 00:00:00.000000', window_end: '2024-03-11 00:00:00.000000' },
+      },
+      name: 'usagelab export',
+    },
+  },
+];
+
+function posthogSettings(settings: ExporterSettings): PosthogExportOptions {
+  const host = typeof settings.section.host === 'string' ? settings.section.host : POSTHOG_HOSTS.us;
+  return {
+    host: settings.endpoint ?? host,
+    projectId: settings.credentials.project_id!,
+    apiKey: settings.credentials.personal_api_key!,
+    pageSize: settings.pageSize,
+    lookbackMs: lookbackFrom(settings.section, POSTHOG_DEFAULT_LOOKBACK_MS),
+    origins: { apiKey: settings.origins.personal_api_key ?? 'POSTHOG_PERSONAL_API_KEY' },
+  };
+}
+
+async function probePosthog(settings: ExporterSettings, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const config = posthogSettings(settings);
+  const exporter = createPosthogExporter(config);
+  const http = probeHttpClient({ source: 'PostHog', authHint: exporter.authHint, secrets: exporter.secrets, timeouts: options.timeouts, signal: options.signal });
+  const configuredHost = (typeof settings.section.host === 'string' ? settings.section.host : POSTHOG_HOSTS.us).replace(/\/+$/, '');
+  const cloud = configuredHost === POSTHOG_HOSTS.us ? 'us' : configuredHost === POSTHOG_HOSTS.eu ? 'eu' : undefined;
+  const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const values = { window_start: utcMicrosText(BigInt(end - HOUR_MS) * 1000n), window_end: utcMicrosText(BigInt(end) * 1000n) };
+  const body = JSON.stringify({ query: { kind: 'HogQLQuery', query: COUNT_QUERY, values }, name: 'usagelab check' });
+  const other = cloud === 'us' ? 'eu' : 'us';
+  return probeAcrossRegions({
+    displayName: 'PostHog',
+    source: 'posthog',
+    current: { region: cloud ?? 'self-hosted', base: config.host.replace(/\/+$/, '') },
+    // A self-hosted instance has no other region.
+    others: cloud === undefined ? [] : [{ region: other, base: POSTHOG_HOSTS[other], fix: `sources.posthog.host: ${POSTHOG_HOSTS[other]}` }],
+    overridden: settings.endpoint !== undefined,
+    probe: options,
+    attempt: async (base) => {
+      const url = `${base}/api/projects/${encodeURIComponent(config.projectId)}/query/`;
+      const count = await http.request(
+        { method: 'POST', url, headers: { authorization: `Bearer ${config.apiKey}`, 'content-type': 'application/json' }, body, what: 'PostHog count of the last hour (check)', classify: (status, text) => exporter.classify?.(status, text, { method: 'POST', url, what: 'check' }) },
+        async (res) => {
+          let text = '';
+          for await (const chunk of res.body) text += (chunk as Buffer).toString('utf8');
+          return Number((parseLossless(text) as { results?: unknown[][] }).results?.[0]?.[0]);
+        },
+      );
+      return `${base}: project ${config.projectId} readable (${Number.isFinite(count) ? count.toLocaleString('en-US') : 'no'} events in the last hour)`;
+    },
+  });
+}
+
 export const posthogExporterDefinition: ExporterDefinition = {
   source: 'posthog',
   displayName: 'PostHog',
@@ -259,15 +328,13 @@ export const posthogExporterDefinition: ExporterDefinition = {
     { key: 'personal_api_key', variable: 'POSTHOG_PERSONAL_API_KEY', secret: true },
     { key: 'project_id', variable: 'POSTHOG_PROJECT_ID', secret: false },
   ],
+  endpoints: POSTHOG_ENDPOINTS,
+  endpointVariables: {
+    POSTHOG_HOST: { value: POSTHOG_HOSTS.us, description: `US Cloud; EU Cloud: ${POSTHOG_HOSTS.eu}; or your self-hosted URL` },
+    POSTHOG_PROJECT_ID: { value: '', description: 'Project settings > Project ID' },
+  },
+  probe: probePosthog,
   create(settings: ExporterSettings): SourceExporter {
-    const host = typeof settings.section.host === 'string' ? settings.section.host : POSTHOG_HOSTS.us;
-    return createPosthogExporter({
-      host: settings.endpoint ?? host,
-      projectId: settings.credentials.project_id!,
-      apiKey: settings.credentials.personal_api_key!,
-      pageSize: settings.pageSize,
-      lookbackMs: lookbackFrom(settings.section, POSTHOG_DEFAULT_LOOKBACK_MS),
-      origins: { apiKey: settings.origins.personal_api_key ?? 'POSTHOG_PERSONAL_API_KEY' },
-    });
+    return createPosthogExporter(posthogSettings(settings));
   },
 };

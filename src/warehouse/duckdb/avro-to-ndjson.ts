@@ -5,30 +5,9 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import avro from 'avsc';
-import snappy from 'snappyjs';
-import { inflateRawSync } from 'node:zlib';
+import { AVRO_DECODERS } from '../../core/avro-codecs.js';
 import { UsageLabError } from '../../core/errors.js';
 import { exactLong } from '../../core/avro-exact-long.js';
-
-
-const codecs = {
-  null: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => cb(null, buf),
-  deflate: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => {
-    try {
-      cb(null, inflateRawSync(buf));
-    } catch (e) {
-      cb(e as Error);
-    }
-  },
-  // Avro's snappy codec appends a 4-byte big-endian CRC32 of the uncompressed block.
-  snappy: (buf: Buffer, cb: (err: Error | null, out?: Buffer) => void) => {
-    try {
-      cb(null, Buffer.from(snappy.uncompress(buf.subarray(0, buf.length - 4))));
-    } catch (e) {
-      cb(e as Error);
-    }
-  },
-};
 
 const longHook = (schema: unknown) =>
   schema === 'long' || (typeof schema === 'object' && schema !== null && (schema as { type?: unknown }).type === 'long') ? exactLong : undefined;
@@ -53,7 +32,7 @@ export async function avroFilesToNdjson(paths: readonly string[], outPath: strin
     for (const path of paths) {
       // avsc's BlockDecoder ignores typeHook (it calls Type.forSchema(schema) without options); parseHook may
       // return a ready Type, so the writer schema is built here with the exact-long hook.
-      const decoder = avro.createFileDecoder(path, { codecs, parseHook: (schema: unknown) => avro.Type.forSchema(schema as never, { typeHook: longHook } as never) } as never);
+      const decoder = avro.createFileDecoder(path, { codecs: AVRO_DECODERS, parseHook: (schema: unknown) => avro.Type.forSchema(schema as never, { typeHook: longHook } as never) } as never);
       try {
         for await (const record of decoder as AsyncIterable<unknown>) {
           if (!out.write(JSON.stringify(toJsonSafe(record)) + '\n')) await once(out, 'drain');

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
+import { redactSecrets } from '../../core/secret-redaction.js';
 
 // The driver renders TIMESTAMPTZ with the process's local offset; results must not depend on TZ, so: UTC.
 DuckDBTimestampTZValue.timezoneOffsetInMinutes = 0;
@@ -18,6 +19,11 @@ export interface DuckdbOpenOptions {
   memoryLimit?: string;
   threads?: number;
   tempDirectory?: string;
+  /**
+   * Storage format of a database file created now (an existing file keeps its own). From v1.3.0 DuckDB compresses
+   * strings with dictionary + FSST together: a ~10x smaller events table, written ~3x faster (docs/performance.md).
+   */
+  storageVersion?: string;
 }
 
 export type Row = Record<string, unknown>;
@@ -38,6 +44,7 @@ export class DuckdbSession {
     const settings: Record<string, string> = {};
     if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
     if (options.threads !== undefined) settings.threads = String(options.threads);
+    if (options.storageVersion !== undefined) settings.storage_compatibility_version = options.storageVersion;
     if (options.tempDirectory !== undefined) {
       mkdirSync(options.tempDirectory, { recursive: true });
       settings.temp_directory = options.tempDirectory;
@@ -71,7 +78,7 @@ export class DuckdbSession {
     const started = Date.now();
     try {
       await this.connection.run(sql, params);
-      if (TRACE && Date.now() - started >= TRACE_MS) process.stderr.write(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`);
+      if (TRACE && Date.now() - started >= TRACE_MS) process.stderr.write(redactSecrets(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`));
     } catch (err) {
       throw wrapDriverError(err, sql);
     }

@@ -10,7 +10,6 @@ import type { UsageLabConfig } from '../../core/config-schema.js';
 import { UsageLabError } from '../../core/errors.js';
 import { toolVersion } from '../../core/tool-version.js';
 import { STAGED_COLUMNS } from '../../events/canonical-event.js';
-import { resolveIdentities, type IdentityLink } from '../../events/identity-resolution.js';
 import type { FileProbe, Detection, SourceReader } from '../../sources/source-reader.js';
 import { probeFile } from '../../sources/file-probe.js';
 import { chooseReader } from '../../sources/detect-source.js';
@@ -18,7 +17,13 @@ import type { DuckdbSession } from './duckdb-connection.js';
 import { DuckdbStageContext, sqlLiteral } from './duckdb-stage-context.js';
 import { pathCleaningMacro } from './path-cleaning-sql.js';
 import { fileFingerprint } from './file-fingerprint.js';
-import { ID_COLUMNS, LINK_COLUMNS, stagedEventColumns, WarehouseMasking } from '../../governance/pii-warehouse-masking.js';
+import { stagedEventColumns, WarehouseMasking } from '../../governance/pii-warehouse-masking.js';
+import type { PiiCount, ValueMasks } from '../../governance/pii-value-masking.js';
+import { ALL_ROWS, dropImportRelations, insertEvents, profileImportRows, unionImportRows, type ImportProfile } from './import-insert.js';
+import { resolvePersons } from './import-identity.js';
+import { IDENTITY_MOVES, refreshTouchedSessions, resessionExistingPeople, startSessionTracking } from './import-sessions.js';
+import { recordPiiCounts } from './import-pii-counts.js';
+import { tagImportedPeople } from '../../governance/import-tagging.js';
 
 export interface ImportOptions {
   readonly files: readonly string[];
@@ -75,6 +80,8 @@ export interface ImportResult {
   /** The first quarantined records (all of them are in the quarantine table). */
   readonly quarantineSample: readonly QuarantinedRecord[];
   readonly identityConflicts: number;
+  /** Values masked in the imported rows, per field and kind (also in the import_pii_counts table). */
+  readonly piiMasked: readonly PiiCount[];
   readonly persons: number;
   readonly sessions: number;
   readonly durationMs: number;
@@ -101,6 +108,9 @@ interface StagedGood {
 }
 
 const SAMPLE_LIMIT = 20;
+
+/** The deterministic event id (docs/events.md): the same source record always gets the same id. */
+const EVENT_ID_SQL = `md5(source || chr(31) || source_event_id)::UUID`;
 
 function directoryFingerprint(probe: FileProbe): string {
   const hash = createHash('sha256');
@@ -168,7 +178,13 @@ async function stageOne(
              WHEN event_kind NOT IN ('page_view','screen_view','click','input','submit','error','identify','custom') THEN 'event_kind: not a known kind'
         END) AS _reject
     FROM ${staged.relation}`);
-  const counts = (await session.all<{ n: string; bad: string }>(`SELECT count(*) AS n, count(_reject) AS bad FROM ${v}`))[0]!;
+  // One scan counts the rows, the rejects and the distinct ids of the good rows (most files have no internal
+  // duplicates: a distinct count, a hash aggregate, is far cheaper than always partitioning the file with a window).
+  const counts = (
+    await session.all<{ n: string; bad: string; ids: string }>(
+      `SELECT count(*) AS n, count(_reject) AS bad, count(DISTINCT ${EVENT_ID_SQL}) FILTER (WHERE _reject IS NULL) AS ids FROM ${v}`,
+    )
+  )[0]!;
   const read = Number(counts.n);
   const rejectedRows = Number(counts.bad);
   const csvRejects = await ctx.csvRejectsSince(csvBefore);
@@ -190,19 +206,21 @@ async function stageOne(
   // The good rows stay a view over the reader's staged table: a second 10M-row copy would double the memory
   // (and the spilling) of a large import. Only a file with internal duplicates is materialised, deduplicated.
   const g = ctx.tempName('good');
-  const goodSelect = `SELECT md5(source || chr(31) || source_event_id)::UUID AS event_id, * EXCLUDE (_reject) FROM ${v} WHERE _reject IS NULL`;
+  const goodSelect = `SELECT ${EVENT_ID_SQL} AS event_id, * EXCLUDE (_reject) FROM ${v} WHERE _reject IS NULL`;
   await session.run(`CREATE OR REPLACE TEMP VIEW ${g} AS ${goodSelect}`);
   const good = read - rejectedRows;
-  // Most files have no internal duplicates: a distinct count (a hash aggregate) is far cheaper than always
-  // partitioning the whole file with a window to keep the first of each id.
-  const distinct = await count(session, `SELECT count(DISTINCT event_id) AS n FROM ${g}`);
   let table = g;
-  if (distinct < good) {
+  if (Number(counts.ids) < good) {
     table = ctx.tempName('dedup');
     await session.run(`CREATE OR REPLACE TEMP TABLE ${table} AS
       SELECT * FROM ${g} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _line) = 1`);
   }
-  const rage = staged.nativeRageClicks ? undefined : await deriveRageClicks(session, ctx, table, config);
+  let rage = staged.nativeRageClicks ? undefined : await deriveRageClicks(session, ctx, table, config);
+  // No derived rage click: nothing to join (the join would compute every row's event id once more).
+  if (rage !== undefined && (await count(session, `SELECT count(*) AS n FROM ${rage}`)) === 0) {
+    await session.run(`DROP TABLE ${rage}`);
+    rage = undefined;
+  }
   return { plan, table, links: staged.links, rage, read: read + csvRejects.length, good, rejected, partial, skipped: null };
 }
 
@@ -230,172 +248,6 @@ async function deriveRageClicks(session: DuckdbSession, ctx: DuckdbStageContext,
       )
     ) WHERE in_series = 1`);
   return rage;
-}
-
-interface LinkRow {
-  source: string;
-  anonymous_id: string;
-  user_id: string | null;
-  other_anonymous_id: string | null;
-  linked_us: string | null;
-}
-
-/** Adds the import's identity links, re-resolves persons, and rewrites identity_map; returns changed keys. */
-async function resolvePersons(session: DuckdbSession, staged: readonly StagedGood[], masking: WarehouseMasking): Promise<{ conflicts: number }> {
-  // Identity works on ids as the warehouse stores them: masked (docs/governance.md), all files in one statement.
-  const active = staged.filter((s) => s.skipped === null);
-  if (active.length > 0) {
-    const pairs = active.map((s) => `SELECT source, anonymous_id, user_id, occurred_at FROM ${s.table} WHERE anonymous_id IS NOT NULL AND user_id IS NOT NULL`);
-    await session.run(`INSERT INTO identity_links
-      SELECT source, anonymous_id, user_id, NULL, min(occurred_at) FROM (${await masking.maskedRelation(`(${pairs.join('\nUNION ALL\n')})`, ID_COLUMNS)})
-      GROUP BY ALL`);
-  }
-  for (const s of active) {
-    if (s.links === undefined) continue;
-    await session.run(`INSERT INTO identity_links
-      SELECT ${sqlLiteral(s.plan.reader.id)}, anonymous_id, user_id, other_anonymous_id, linked_at FROM (${await masking.maskedRelation(s.links, LINK_COLUMNS, s.plan.probe.path)})
-      WHERE anonymous_id IS NOT NULL AND (user_id IS NOT NULL OR other_anonymous_id IS NOT NULL)`);
-  }
-  // Keep one row per link (the earliest): re-imports and overlapping exports must not grow the table.
-  await session.run(`CREATE OR REPLACE TEMP TABLE _links_dedup AS
-    SELECT source, anonymous_id, user_id, other_anonymous_id, min(linked_at) AS linked_at FROM identity_links GROUP BY ALL`);
-  await session.run(`DELETE FROM identity_links`);
-  await session.run(`INSERT INTO identity_links SELECT * FROM _links_dedup`);
-  await session.run(`DROP TABLE _links_dedup`);
-
-  const rows = await session.all<LinkRow>(
-    `SELECT source, anonymous_id, user_id, other_anonymous_id, CAST(epoch_us(linked_at) AS VARCHAR) AS linked_us FROM identity_links`,
-  );
-  const links: IdentityLink[] = rows.map((r) => ({
-    source: r.source,
-    anonymousId: r.anonymous_id,
-    userId: r.user_id,
-    otherAnonymousId: r.other_anonymous_id,
-    linkedAt: r.linked_us === null ? Number.MAX_SAFE_INTEGER : Number(r.linked_us),
-  }));
-  const resolution = resolveIdentities(links);
-
-  await session.run(`CREATE OR REPLACE TEMP TABLE _new_identity_map (source VARCHAR, anonymous_id VARCHAR, person_id VARCHAR)`);
-  const appender = await session.connection.createAppender('_new_identity_map', 'main', 'temp');
-  for (const [node, person] of resolution.personOfAnonymous) {
-    // node is "a:<source>:<anonymous_id>"; sources never contain ":".
-    const rest = node.slice(2);
-    const cut = rest.indexOf(':');
-    appender.appendVarchar(rest.slice(0, cut));
-    appender.appendVarchar(rest.slice(cut + 1));
-    appender.appendVarchar(person);
-    appender.endRow();
-  }
-  appender.closeSync();
-
-  // Existing anonymous-only events whose person changed (e.g. a device identified in this import).
-  await session.run(`CREATE OR REPLACE TEMP TABLE _changed_identity AS
-    SELECT n.source, n.anonymous_id, n.person_id AS new_person, coalesce(o.person_id, 'a:' || n.source || ':' || n.anonymous_id) AS old_person
-    FROM _new_identity_map n LEFT JOIN identity_map o USING (source, anonymous_id)
-    WHERE o.person_id IS DISTINCT FROM n.person_id`);
-  await session.run(`DELETE FROM identity_map`);
-  await session.run(`INSERT INTO identity_map SELECT * FROM _new_identity_map`);
-  await session.run(`UPDATE events SET person_id = c.new_person FROM _changed_identity c
-    WHERE events.user_id IS NULL AND events.source = c.source AND events.anonymous_id = c.anonymous_id
-      AND events.person_id IS DISTINCT FROM c.new_person`);
-  return { conflicts: resolution.conflicts };
-}
-
-/**
- * Inserts the rows of every file of the import at once: one dedup across files (the first file wins), one
- * anti-join against the warehouse, one insert. Per file, that is what an import of many small exports (a GA4 table
- * per day, an Amplitude file per hour) would otherwise pay again and again. Returns rows imported per file index.
- */
-async function insertEvents(session: DuckdbSession, staged: readonly StagedGood[], importId: number, masking: WarehouseMasking): Promise<Map<number, number>> {
-  const active = staged.map((s, i) => ({ s, i })).filter(({ s }) => s.skipped === null);
-  const imported = new Map<number, number>();
-  if (active.length === 0) return imported;
-  const perFile = active.map(
-    ({ s, i }) =>
-      `SELECT ${i} AS _file, g.* ${s.rage === undefined ? '' : 'REPLACE ((g.rage_click OR r.event_id IS NOT NULL) AS rage_click)'}
-       FROM ${s.table} g ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}`,
-  );
-  // Files of one import may share event ids (overlapping exports, GA4 intraday + daily): the first file (then the
-  // first line) wins. Only the ids that repeat are grouped into a small table; the rows stay a view, no copy.
-  await session.run(`CREATE OR REPLACE TEMP VIEW _import_all AS ${perFile.join('\nUNION ALL BY NAME\n')}`);
-  // One file was already deduplicated on its own: no ids repeat, so skip grouping every id.
-  await session.run(`CREATE OR REPLACE TEMP TABLE _import_winners AS
-    SELECT event_id, min({'f': _file, 'l': _line}) AS w FROM _import_all
-    WHERE ${perFile.length > 1} GROUP BY event_id HAVING count(*) > 1`);
-  await session.run(`CREATE OR REPLACE TEMP VIEW _import_rows AS
-    SELECT u.* FROM _import_all u LEFT JOIN _import_winners d ON d.event_id = u.event_id
-    WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
-  // An empty warehouse (the first import) cannot hold duplicates: skip the anti-join.
-  const fresh = (await count(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
-  if (fresh) await session.run(`CREATE OR REPLACE TEMP VIEW _new_rows AS SELECT * FROM _import_rows`);
-  else {
-    await session.run(`CREATE OR REPLACE TEMP TABLE _new_rows AS
-      SELECT * FROM _import_rows g WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)`);
-  }
-  for (const r of await session.all<{ f: number; n: string }>(`SELECT _file AS f, count(*) AS n FROM _new_rows GROUP BY _file`)) {
-    imported.set(Number(r.f), Number(r.n));
-  }
-  // PII is masked as rows are written (docs/governance.md): paths are cleaned from masked URLs, and every staged
-  // column goes through the policy. (Dedup keys were derived from the source's own ids, so they do not depend on
-  // the hash key.)
-  const urls = `(SELECT DISTINCT page_url AS _raw_url, page_url FROM _new_rows WHERE page_url IS NOT NULL)`;
-  await session.run(`CREATE OR REPLACE TEMP TABLE _import_paths AS
-    SELECT _raw_url AS page_url, ul_clean_path(page_url) AS page_path FROM (${await masking.maskedRelation(urls, [{ column: 'page_url', as: 'page_url' }])})`);
-  const rows = await masking.maskedRelation(`(SELECT *, page_url AS _raw_page_url FROM _new_rows)`, stagedEventColumns(STAGED_COLUMNS.map((c) => c.name)));
-  const columns = STAGED_COLUMNS.map((c) => `g.${c.name}`).join(', ');
-  await session.run(`INSERT INTO events BY NAME
-    SELECT g.event_id, ${columns}, p.page_path,
-      CASE WHEN g.user_id IS NOT NULL THEN 'u:' || g.user_id
-           WHEN g.anonymous_id IS NOT NULL THEN coalesce(m.person_id, 'a:' || g.source || ':' || g.anonymous_id) END AS person_id,
-      CASE WHEN g.vendor_session_id IS NOT NULL
-           THEN 's:' || md5(g.source || chr(31) || coalesce(g.anonymous_id, g.user_id, '') || chr(31) || g.vendor_session_id) END AS session_id,
-      ${importId} AS import_id
-    FROM (${rows}) g
-    LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id
-    LEFT JOIN _import_paths p ON p.page_url = g._raw_page_url`);
-  await session.run(fresh ? `DROP VIEW _new_rows` : `DROP TABLE _new_rows`);
-  await session.run(`DROP VIEW _import_rows`);
-  await session.run(`DROP VIEW _import_all`);
-  await session.run(`DROP TABLE _import_winners`);
-  await session.run(`DROP TABLE _import_paths`);
-  return imported;
-}
-
-/**
- * Inactivity sessions (30 minutes by default, never split at midnight) for events without a vendor session id,
- * recomputed for every person this import touched so a late event can join or bridge earlier sessions.
- */
-async function assignInactivitySessions(session: DuckdbSession, importId: number, minutes: number): Promise<void> {
-  await session.run(`CREATE OR REPLACE TEMP TABLE _affected_persons AS
-    SELECT DISTINCT person_id FROM events WHERE import_id = ${importId} AND vendor_session_id IS NULL AND person_id IS NOT NULL
-    UNION SELECT new_person FROM _changed_identity UNION SELECT old_person FROM _changed_identity`);
-  await session.run(`CREATE OR REPLACE TEMP TABLE _gap_sessions AS
-    SELECT event_id, 'g:' || md5(person_id || chr(31) || CAST(epoch_us(min(occurred_at) OVER (PARTITION BY person_id, grp)) AS VARCHAR)) AS sid
-    FROM (
-      SELECT event_id, person_id, occurred_at,
-        sum(is_new) OVER (PARTITION BY person_id ORDER BY occurred_at, event_id ROWS UNBOUNDED PRECEDING) AS grp
-      FROM (
-        SELECT event_id, person_id, occurred_at,
-          CASE WHEN lag(occurred_at) OVER w IS NULL OR occurred_at - lag(occurred_at) OVER w > INTERVAL ${minutes} MINUTE THEN 1 ELSE 0 END AS is_new
-        FROM events
-        WHERE vendor_session_id IS NULL AND person_id IN (SELECT person_id FROM _affected_persons)
-        WINDOW w AS (PARTITION BY person_id ORDER BY occurred_at, event_id)
-      )
-    )`);
-  await session.run(`UPDATE events SET session_id = s.sid FROM _gap_sessions s
-    WHERE events.event_id = s.event_id AND events.session_id IS DISTINCT FROM s.sid`);
-  await session.run(`DROP TABLE _gap_sessions`);
-  await session.run(`DROP TABLE _affected_persons`);
-}
-
-async function rebuildSessions(session: DuckdbSession): Promise<void> {
-  await session.run(`DELETE FROM sessions`);
-  await session.run(`INSERT INTO sessions
-    SELECT session_id, arg_min(person_id, occurred_at), arg_min(source, occurred_at), min(occurred_at), max(occurred_at), count(*),
-      count(*) FILTER (WHERE event_kind IN ('page_view', 'screen_view')),
-      arg_min(page_path, occurred_at) FILTER (WHERE page_path IS NOT NULL),
-      arg_min(device_type, occurred_at) FILTER (WHERE device_type IS NOT NULL)
-    FROM events WHERE session_id IS NOT NULL GROUP BY session_id`);
 }
 
 export async function importFiles(
@@ -442,13 +294,39 @@ export async function importFiles(
     await session.run('BEGIN TRANSACTION');
     inTransaction = true;
     report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
-    const { conflicts } = await resolvePersons(session, staged, masking);
+    const active = staged.map((s, index) => ({ s, index })).filter(({ s }) => s.skipped === null);
+    // An empty warehouse (the first import) cannot hold duplicates, nor people to re-session.
+    const freshWarehouse = (await count(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
+    await startSessionTracking(session);
+    let masks: ValueMasks | undefined;
+    let profile: ImportProfile | undefined;
+    let deduplicated = false;
+    if (active.length > 0) {
+      ({ deduplicated } = await unionImportRows(session, active.map(({ s, index }) => ({ index, table: s.table, rage: s.rage }))));
+      // PII is masked before the first write (docs/governance.md), once per distinct value of each column.
+      const columns = stagedEventColumns(STAGED_COLUMNS.map((c) => c.name));
+      profile = await profileImportRows(session, masking.candidateKeys(columns));
+      masks = await masking.maskValues(ALL_ROWS, columns, undefined, profile.candidates);
+    }
+    const readerLinks = active.flatMap(({ s }) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
+    const { conflicts } = await resolvePersons(session, profile?.pairs, masks, readerLinks, masking);
     const results: FileImportResult[] = [];
-    // Row order in the events table carries no meaning, and writing without keeping it is 2-3x faster. (Staging
-    // keeps the default: line numbers come from row_number() over the ordered scan.)
-    await session.run('SET preserve_insertion_order = false');
     report({ phase: 'loading', fileIndex: plans.length, bytesDone, rowsRead });
-    const importedPerFile = await insertEvents(session, staged, importId, masking);
+    let importedPerFile = new Map<number, number>();
+    let piiCounts: PiiCount[] = [];
+    if (masks !== undefined) {
+      const inserted = await insertEvents(session, importId, masks, {
+        freshWarehouse,
+        inactivityMinutes: config.sessions.inactivity_minutes,
+        vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',
+        allNew: freshWarehouse && !deduplicated ? profile?.files : undefined,
+      });
+      importedPerFile = inserted.imported;
+      piiCounts = await masks.counts(session, inserted.newRows);
+    }
+    // Exclusions (docs/governance.md): e-mail domains from the still-raw staged rows, then the touched people's tags.
+    await tagImportedPeople(session, config, { importId, rawRelations: staged.filter((s) => s.skipped === null).map((s) => s.table), masking });
+    await dropImportRelations(session, freshWarehouse);
     for (const [i, s] of staged.entries()) {
       const imported = importedPerFile.get(i) ?? 0;
       results.push({
@@ -467,9 +345,10 @@ export async function importFiles(
       if (s.rage !== undefined) await session.run(`DROP TABLE IF EXISTS ${s.rage}`);
     }
     report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
-    await assignInactivitySessions(session, importId, config.sessions.inactivity_minutes);
-    await rebuildSessions(session);
-    await session.run('RESET preserve_insertion_order');
+    if (!freshWarehouse) await resessionExistingPeople(session, importId, config.sessions.inactivity_minutes);
+    else await session.run(`DROP TABLE IF EXISTS ${IDENTITY_MOVES}`);
+    await refreshTouchedSessions(session, importId, freshWarehouse);
+    await recordPiiCounts(session, importId, piiCounts);
 
     for (const path of empties) {
       results.push({ path, source: 'unknown', layout: 'empty', read: 0, imported: 0, duplicates: 0, rejected: 0, partial: null, skipped: 'empty file: nothing to import' });
@@ -479,15 +358,16 @@ export async function importFiles(
       { read: 0, imported: 0, duplicates: 0, rejected: 0 },
     );
     const partial = totals.rejected > 0 || results.some((r) => r.partial !== null || (r.skipped !== null && r.layout !== 'empty'));
+    await session.run(`CREATE OR REPLACE TEMP TABLE _import_span AS SELECT min(occurred_at) AS lo, max(occurred_at) AS hi FROM events WHERE import_id = ${importId}`);
     for (const [i, r] of results.entries()) {
       const plan = plans[i];
       if (plan === undefined) continue;
       await session.run(`INSERT INTO import_files
         SELECT ${importId}, ${sqlLiteral(r.path)}, ${sqlLiteral(plan.fingerprint)}, ${sizeOf(plan.probe)}, ${sqlLiteral(r.source)},
           ${sqlLiteral(r.layout)}, ${r.read}, ${r.imported}, ${r.duplicates}, ${r.rejected},
-          ${r.partial === null ? 'NULL' : sqlLiteral(r.partial)},
-          (SELECT min(occurred_at) FROM events WHERE import_id = ${importId}), (SELECT max(occurred_at) FROM events WHERE import_id = ${importId})`);
+          ${r.partial === null ? 'NULL' : sqlLiteral(r.partial)}, lo, hi FROM _import_span`);
     }
+    await session.run(`DROP TABLE _import_span`);
     // A re-run of the same file must not list the same bad record twice.
     await session.run(`INSERT INTO quarantine SELECT q.* FROM _import_quarantine q
       WHERE NOT EXISTS (SELECT 1 FROM quarantine o WHERE o.file = q.file AND o.line IS NOT DISTINCT FROM q.line AND o.reason = q.reason)`);
@@ -508,6 +388,7 @@ export async function importFiles(
       partial,
       quarantineSample: sample.map((q) => ({ file: q.file, line: q.line === null ? null : Number(q.line), reason: q.reason })),
       identityConflicts: conflicts,
+      piiMasked: piiCounts,
       persons,
       sessions,
       durationMs: Date.now() - started,

@@ -5,6 +5,9 @@ import { UsageLabError } from '../../core/errors.js';
 import { DuckdbSession } from './duckdb-connection.js';
 import { migrate } from './migrations.js';
 
+/** DuckDB's storage format for new warehouses: readable by DuckDB 1.3 and later (the CLI included). */
+export const WAREHOUSE_STORAGE_VERSION = 'v1.3.0';
+
 export function warehousePath(workspaceDir: string, config: UsageLabConfig): string {
   if (config.warehouse.engine !== 'duckdb') {
     throw new UsageLabError('warehouse_engine_unsupported', `warehouse engine "${config.warehouse.engine}" is not available yet`, {
@@ -22,6 +25,7 @@ export async function openWarehouse(workspaceDir: string, config: UsageLabConfig
     memoryLimit: wh.memory_limit,
     ...(wh.threads === undefined ? {} : { threads: wh.threads }),
     tempDirectory: join(workspaceDir, '.usagelab', 'tmp'),
+    storageVersion: WAREHOUSE_STORAGE_VERSION,
   });
   try {
     await migrate(session);

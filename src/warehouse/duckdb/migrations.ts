@@ -111,6 +111,34 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'masked-PII counts per import, field and kind',
+    statements: () => [
+      // kind: a scanner kind (email, phone, card, ip, token, secret, custom:NAME), or hashed / dropped / truncated /
+      // member_rule (docs/governance.md "What an import masked"); values: how many values of the imported rows.
+      `CREATE TABLE import_pii_counts (
+        import_id BIGINT NOT NULL,
+        field VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        "values" BIGINT NOT NULL,
+        PRIMARY KEY (import_id, field, kind)
+      )`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'e-mail domains of users, captured before masking, for internal-domain exclusions',
+    statements: () => [
+      // user_id as events store it (masked); domain as an HMAC digest of "@domain" when a PII key is set, else the
+      // plain lower-case domain; every suffix of two or more labels (docs/governance.md "Exclusions").
+      `CREATE TABLE user_email_domains (
+        user_id VARCHAR NOT NULL,
+        domain VARCHAR NOT NULL,
+        PRIMARY KEY (user_id, domain)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,26 +6,12 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
-import { crc32, deflateRawSync } from 'node:zlib';
 import avro from 'avsc';
-import snappy from 'snappyjs';
+import { AVRO_ENCODERS } from '../../../core/avro-codecs.js';
 import { exactLong } from '../../../core/avro-exact-long.js';
 
 export type Codec = 'null' | 'deflate' | 'snappy';
 export type FieldType = 'long' | 'string' | 'double' | 'boolean' | 'int';
-
-
-type Callback = (err: Error | null, out?: Buffer) => void;
-const codecs = {
-  null: (buf: Buffer, cb: Callback) => cb(null, buf),
-  deflate: (buf: Buffer, cb: Callback) => cb(null, deflateRawSync(buf)),
-  // Avro's snappy block: the compressed bytes, then a big-endian CRC32 of the uncompressed bytes.
-  snappy: (buf: Buffer, cb: Callback) => {
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(buf));
-    cb(null, Buffer.concat([Buffer.from(snappy.compress(buf)), crc]));
-  },
-};
 
 /** Every column nullable, as Heap Connect writes them (["null", T] unions). */
 export function recordType(name: string, fields: Record<string, FieldType>): avro.Type {
@@ -40,7 +26,7 @@ export function recordType(name: string, fields: Record<string, FieldType>): avr
 export async function writeAvro(path: string, type: avro.Type, records: Record<string, unknown>[], codec: Codec, blockSize?: number): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   const fields = (type.schema() as { fields: { name: string }[] }).fields.map((f) => f.name);
-  const encoder = new avro.streams.BlockEncoder(type as never, { codec, codecs, ...(blockSize === undefined ? {} : { blockSize }) } as never);
+  const encoder = new avro.streams.BlockEncoder(type as never, { codec, codecs: AVRO_ENCODERS, ...(blockSize === undefined ? {} : { blockSize }) } as never);
   const file = createWriteStream(path);
   // Wait for the file to close, not for the encoder to finish: tests cut or overwrite the file right after.
   const closed = once(file, 'close');

@@ -1,0 +1,186 @@
+/**
+ * Writing an import's rows into `events`: every file at once (one dedup across files, one anti-join against the
+ * warehouse), masked value by value (pii-value-masking.ts), each row with its person and session, in (person, time)
+ * order so that per-person scans read clustered runs (docs/performance.md "Storage layout").
+ */
+import { STAGED_COLUMNS } from '../../events/canonical-event.js';
+import type { CandidateKey, ValueMasks } from '../../governance/pii-value-masking.js';
+import { quoteIdent } from '../../sql/quote.js';
+import type { DuckdbSession } from './duckdb-connection.js';
+import { gapSessionsSql, vendorSessionIdSql } from './import-sessions.js';
+
+export interface StagedRelation {
+  /** Index of the file in the import (the first file wins a duplicate). */
+  readonly index: number;
+  /** The file's good rows: staged columns, event_id, _line. */
+  readonly table: string;
+  /** Table of event ids derived as rage clicks, for sources without a rage flag. */
+  readonly rage: string | undefined;
+}
+
+/** Every good row of the import, with `_file`: `_import_all`; the same without duplicate ids: `_import_rows`. */
+export const ALL_ROWS = '_import_all';
+const ROWS = '_import_rows';
+const NEW_ROWS = '_new_rows';
+
+async function count(session: DuckdbSession, sql: string): Promise<number> {
+  const rows = await session.all<{ n: string | number | null }>(sql);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Files of one import may share event ids (overlapping exports, GA4 intraday + daily): the first file (then the
+ * first line) wins. Only the ids that repeat are grouped into a small table; the rows stay a view, no copy.
+ */
+export async function unionImportRows(session: DuckdbSession, staged: readonly StagedRelation[]): Promise<{ readonly deduplicated: boolean }> {
+  const perFile = staged.map(
+    (s) =>
+      `SELECT ${s.index} AS _file, g.* ${s.rage === undefined ? '' : 'REPLACE ((g.rage_click OR r.event_id IS NOT NULL) AS rage_click)'}
+       FROM ${s.table} g ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}`,
+  );
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${ALL_ROWS} AS ${perFile.join('\nUNION ALL BY NAME\n')}`);
+  // One file was already deduplicated on its own.
+  if (perFile.length === 1) {
+    await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS SELECT * FROM ${ALL_ROWS}`);
+    return { deduplicated: false };
+  }
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_winners AS
+    SELECT event_id, min({'f': _file, 'l': _line}) AS w FROM ${ALL_ROWS} GROUP BY event_id HAVING count(*) > 1`);
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS
+    SELECT u.* FROM ${ALL_ROWS} u LEFT JOIN _import_winners d ON d.event_id = u.event_id
+    WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
+  return { deduplicated: (await count(session, `SELECT count(*) AS n FROM _import_winners`)) > 0 };
+}
+
+/** What one scan of every row of the import gathers (profileImportRows). */
+export interface ImportProfile {
+  /** Per masked column, a relation of its candidate values (see pii-value-masking.ts candidateKeys). */
+  readonly candidates: ReadonlyMap<string, string>;
+  /** (source, anonymous_id, user_id, first_at) of the rows carrying both ids: identity links, not yet masked. */
+  readonly pairs: string;
+  /** Per file index: rows, rows without a vendor session id, and those of them without any id (no person). */
+  readonly files: ReadonlyMap<number, { readonly rows: number; readonly gap: number; readonly anonymous: number }>;
+}
+
+/**
+ * One scan of every good row (`_import_all`) gathers the distinct values masking looks at, the identity pairs and
+ * the rows per file: each further scan would parse (or re-read and re-validate) every row again.
+ */
+export async function profileImportRows(session: DuckdbSession, keys: readonly CandidateKey[]): Promise<ImportProfile> {
+  const sets = keys.map((_, i) => `(k${i})`);
+  sets.push('(source, anonymous_id, user_id)', '(_file)');
+  const grouping = keys.map((_, i) => `GROUPING(k${i}) AS g${i}`);
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_profile AS
+    SELECT ${keys.map((_, i) => `k${i}, `).join('')}source, anonymous_id, user_id, _file,
+      ${grouping.map((g) => `${g}, `).join('')}GROUPING(source, anonymous_id, user_id) AS g_pairs, GROUPING(_file) AS g_file,
+      min(occurred_at) AS first_at, count(*) AS n, count(*) FILTER (WHERE vendor_session_id IS NULL) AS gap,
+      count(*) FILTER (WHERE vendor_session_id IS NULL AND anonymous_id IS NULL AND user_id IS NULL) AS nobody
+    FROM (SELECT ${keys.map((k, i) => `${k.key} AS k${i}, `).join('')}source, anonymous_id, user_id, _file, occurred_at, vendor_session_id FROM ${ALL_ROWS})
+    GROUP BY GROUPING SETS (${sets.join(', ')})`);
+  const candidates = new Map(keys.map((k, i) => [k.column, `(SELECT k${i} AS ${quoteIdent(k.column)} FROM _import_profile WHERE g${i} = 0)`]));
+  const files = new Map<number, { rows: number; gap: number; anonymous: number }>();
+  for (const r of await session.all<{ f: number; n: string; gap: string; nobody: string }>(`SELECT _file AS f, n, gap, nobody FROM _import_profile WHERE g_file = 0`)) {
+    files.set(Number(r.f), { rows: Number(r.n), gap: Number(r.gap), anonymous: Number(r.nobody) });
+  }
+  const pairs = `(SELECT source, anonymous_id, user_id, first_at FROM _import_profile WHERE g_pairs = 0 AND anonymous_id IS NOT NULL AND user_id IS NOT NULL)`;
+  return { candidates, pairs, files };
+}
+
+export interface InsertResult {
+  /** Rows written per file index. */
+  readonly imported: Map<number, number>;
+  /** The rows written (a relation with the staged, unmasked columns), for counting what masking changed. */
+  readonly newRows: string;
+}
+
+/**
+ * Inserts the import's new rows: masked, with page_path cleaned from the masked URL, person from the identity map,
+ * session from the vendor id or from inactivity gaps. `freshWarehouse`: no event existed before (no anti-join).
+ */
+export async function insertEvents(
+  session: DuckdbSession,
+  importId: number,
+  masks: ValueMasks,
+  options: {
+    readonly freshWarehouse: boolean;
+    readonly inactivityMinutes: number;
+    readonly vendorSessionsDropped: boolean;
+    /** Rows per file of `_import_all`, when every one of them is new (a first import without duplicates). */
+    readonly allNew: ImportProfile['files'] | undefined;
+  },
+): Promise<InsertResult> {
+  if (options.freshWarehouse) await session.run(`CREATE OR REPLACE TEMP VIEW ${NEW_ROWS} AS SELECT * FROM ${ROWS}`);
+  else {
+    await session.run(`CREATE OR REPLACE TEMP TABLE ${NEW_ROWS} AS
+      SELECT * FROM ${ROWS} g WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = g.event_id)`);
+  }
+  const imported = new Map<number, number>();
+  let gapRows = 0;
+  let nobodyRows = 0;
+  const counts =
+    options.allNew !== undefined
+      ? [...options.allNew].map(([f, c]) => ({ f, n: c.rows, gap: c.gap, nobody: c.anonymous }))
+      : await session.all<{ f: number; n: string; gap: string; nobody: string }>(
+          `SELECT _file AS f, count(*) AS n, count(*) FILTER (WHERE vendor_session_id IS NULL) AS gap,
+             count(*) FILTER (WHERE vendor_session_id IS NULL AND anonymous_id IS NULL AND user_id IS NULL) AS nobody
+           FROM ${NEW_ROWS} GROUP BY _file`,
+        );
+  for (const r of counts) {
+    if (Number(r.n) === 0) continue;
+    imported.set(Number(r.f), Number(r.n));
+    gapRows += Number(r.gap);
+    nobodyRows += Number(r.nobody);
+  }
+  if (imported.size === 0) return { imported, newRows: NEW_ROWS };
+
+  // Paths are cleaned once per distinct URL, from the masked URL.
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_paths AS
+    SELECT page_url AS _raw_url, ul_clean_path(${masks.column('page_url', 'g')}) AS page_path
+    FROM (SELECT DISTINCT page_url FROM ${NEW_ROWS} WHERE page_url IS NOT NULL) g ${masks.joins('g', ['page_url'])}`);
+  const staged = STAGED_COLUMNS.map((c) => `${masks.column(c.name, 'g')} AS ${c.name}`).join(',\n      ');
+  await session.run(`CREATE OR REPLACE TEMP VIEW _import_masked AS
+    SELECT g.event_id, ${staged}, p.page_path
+    FROM ${NEW_ROWS} g ${masks.joins('g')}
+    LEFT JOIN _import_paths p ON p._raw_url = g.page_url`);
+  await session.run(`CREATE OR REPLACE TEMP VIEW _import_persons AS
+    SELECT g.*,
+      CASE WHEN g.user_id IS NOT NULL THEN 'u:' || g.user_id
+           WHEN g.anonymous_id IS NOT NULL THEN coalesce(m.person_id, 'a:' || g.source || ':' || g.anonymous_id) END AS person_id,
+      ${importId} AS import_id
+    FROM _import_masked g LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id`);
+
+  // Written in (person, time) order, in one statement: each person's events of the import are one run of rows that
+  // analyses read as stored (insertion order is kept). Each kind of session is a branch of one union.
+  const branches: string[] = [];
+  if (!options.vendorSessionsDropped && gapRows < sum(imported)) {
+    branches.push(`SELECT *, ${vendorSessionIdSql('g')} AS session_id FROM _import_persons g WHERE g.vendor_session_id IS NOT NULL`);
+  }
+  if (options.vendorSessionsDropped || gapRows > nobodyRows) {
+    branches.push(gapSessionsSql(`(SELECT * FROM _import_persons WHERE vendor_session_id IS NULL AND person_id IS NOT NULL)`, options.inactivityMinutes));
+  }
+  // Events with no id at all belong to no person and no session.
+  if (options.vendorSessionsDropped || nobodyRows > 0) {
+    branches.push(`SELECT *, CAST(NULL AS VARCHAR) AS session_id FROM _import_persons WHERE vendor_session_id IS NULL AND person_id IS NULL`);
+  }
+  await session.run(`INSERT INTO events BY NAME
+    SELECT * FROM (${branches.map((b) => `(${b})`).join('\nUNION ALL BY NAME\n')}) ORDER BY person_id, occurred_at, event_id`);
+  return { imported, newRows: NEW_ROWS };
+}
+
+function sum(m: ReadonlyMap<number, number>): number {
+  let n = 0;
+  for (const v of m.values()) n += v;
+  return n;
+}
+
+/** Drops the relations of unionImportRows and insertEvents. */
+export async function dropImportRelations(session: DuckdbSession, freshWarehouse: boolean): Promise<void> {
+  await session.run(`DROP VIEW IF EXISTS _import_persons`);
+  await session.run(`DROP VIEW IF EXISTS _import_masked`);
+  await session.run(`DROP TABLE IF EXISTS _import_paths`);
+  await session.run(freshWarehouse ? `DROP VIEW IF EXISTS ${NEW_ROWS}` : `DROP TABLE IF EXISTS ${NEW_ROWS}`);
+  await session.run(`DROP VIEW IF EXISTS ${ROWS}`);
+  await session.run(`DROP TABLE IF EXISTS _import_winners`);
+  await session.run(`DROP VIEW IF EXISTS ${ALL_ROWS}`);
+  await session.run(`DROP TABLE IF EXISTS _import_profile`);
+}
