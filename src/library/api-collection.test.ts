@@ -147,6 +147,21 @@ describe('Postman collections from the connectors', () => {
     expect(collectionVariables(EXPORTERS.ga4!).find((v) => v.name === 'GA4_ACCESS_TOKEN')).toMatchObject({ secret: true, value: '' });
   });
 
+  it('every variable a request uses that is not a credential has an example value and a description', () => {
+    for (const def of Object.values(EXPORTERS)) {
+      for (const v of collectionVariables(def).filter((x) => !x.secret)) {
+        const credential = def.credentials.some((c) => c.variable === v.name);
+        // Non-secret credentials (an AWS key id, a project id) are left for the user to fill in.
+        if (credential) continue;
+        expect(def.endpointVariables?.[v.name], `${def.source}: {{${v.name}}} has no example value`).toBeDefined();
+        expect(v.description, `${def.source}: {{${v.name}}}`).not.toBe('set before sending');
+      }
+    }
+    const vars = (source: string) => Object.fromEntries(collectionVariables(EXPORTERS[source]!).map((v) => [v.name, v.value]));
+    expect(vars('fullstory')).toMatchObject({ FULLSTORY_BASE_URL: 'https://api.fullstory.com' });
+    expect(vars('heap')).toMatchObject({ HEAP_S3_ENDPOINT: 'https://s3.us-east-1.amazonaws.com', HEAP_S3_BUCKET: 'heap-rs3-yours', HEAP_S3_REGION: 'us-east-1', HEAP_S3_PREFIX: '' });
+  });
+
   it('the checker catches what would make a collection invalid', () => {
     const good = postmanCollection(EXPORTERS.posthog!) as Record<string, unknown> & { info: Record<string, unknown>; item: Record<string, unknown>[] };
     expect(postmanProblems({ ...good, info: { ...good.info, schema: 'https://schema.getpostman.com/json/collection/v2.0.0/collection.json' } })[0]).toMatch(/^info\.schema/);

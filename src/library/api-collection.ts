@@ -90,7 +90,9 @@ export interface CollectionVariable {
 /** Every `{{VARIABLE}}` of the endpoints, with its example value (empty for credentials) and meaning. */
 export function collectionVariables(def: ExporterDefinition): CollectionVariable[] {
   const endpoints = def.endpoints ?? [];
-  const secretNames = new Set<string>([...def.credentials.filter((c) => c.secret).map((c) => c.variable), ...endpoints.flatMap((e) => authTexts(e.auth).flatMap(variablesIn))]);
+  // Auth fields hold credentials, except those the definition gives an example value for (an AWS region).
+  const authNames = endpoints.flatMap((e) => authTexts(e.auth).flatMap(variablesIn)).filter((name) => def.endpointVariables?.[name] === undefined);
+  const secretNames = new Set<string>([...def.credentials.filter((c) => c.secret).map((c) => c.variable), ...authNames]);
   const credentialOf = new Map(def.credentials.map((c) => [c.variable, c]));
   const names: string[] = [];
   for (const e of endpoints) {
