@@ -4,6 +4,7 @@ export { initWorkspace, type InitResult } from './library/init-workspace.js';
 export { migrateToClickhouse, type MigrateOptions, type MigrateResult } from './library/migrate-warehouse.js';
 export { runOnEngine, type EngineSession, type WarehouseEngine } from './analyses/analysis-kind.js';
 export type { ImportOptions, ImportResult, FileImportResult, ImportProgress } from './warehouse/duckdb/duckdb-import.js';
+export type { PiiCount } from './governance/pii-value-masking.js';
 export { UsageLabError } from './core/errors.js';
 export type { UsageLabConfig } from './core/config-schema.js';
 export { EVENT_COLUMNS, EVENT_KINDS, SOURCE_IDS, type EventKind, type SourceId } from './events/canonical-event.js';

@@ -118,10 +118,17 @@ function rawText(expr: string, json: boolean): string {
   return json ? `CAST(${expr} AS VARCHAR)` : expr;
 }
 
-/** Occurrences of each kind's mask added by masking (raw → masked), as (kind, n) rows per value. */
-function findingsSql(kinds: readonly FindingKind[], raw: string, masked: string): string {
-  const count = (text: string, token: string): string => `((length(${text}) - length(replace(${text}, ${quoteLiteral(token)}, ''))) // ${token.length})`;
-  return kinds.map((k) => `{'kind': ${quoteLiteral(k)}, 'n': ${count(masked, maskOf(k))} - ${count(raw, maskOf(k))}}`).join(', ');
+/**
+ * Per changed value, the masks masking added, by kind: (_pii_raw, kind, n). One search per text for every kind's
+ * mask (`[email]`, `[custom:order_ref]`, …), less those the raw value already held (a masked export imported again).
+ */
+function findingsSql(kinds: readonly FindingKind[], scanned: string): string {
+  const masks = quoteLiteral(`\\[(${kinds.map((k) => maskOf(k).slice(1, -1).replace(/[^a-z0-9_:]/g, '')).join('|')})\\]`);
+  return `SELECT _pii_raw, kind, sum(n) AS n FROM (
+      SELECT _pii_raw, unnest(regexp_extract_all(_pii_masked, ${masks}, 1)) AS kind, 1 AS n FROM ${scanned}
+      UNION ALL
+      SELECT _pii_raw, unnest(regexp_extract_all(_pii_raw, ${masks}, 1)), -1 FROM ${scanned} WHERE contains(_pii_raw, '[')
+    ) GROUP BY _pii_raw, kind HAVING sum(n) > 0`;
 }
 
 /** A scanned column's grouping key over a row: its distinct values (or, row-unique columns, those the gate passes). */
@@ -201,12 +208,13 @@ export async function maskValues(
 function candidateCondition(policy: PiiPolicy, sql: SqlMasker, part: ScannedPart): string {
   const col = quoteIdent(part.column);
   if (part.kind !== 'json') return sql.gate(col);
-  const text = `CAST(${col} AS VARCHAR)`;
   if (!combinesTexts(policy)) return 'true';
-  const conditions = [sql.gate(text), `regexp_matches(${text}, ${quoteLiteral('\\\\[^"]')})`];
+  // One search for all three (a document is long: each search reads all of it).
+  const patterns = [`\\\\[^"]`];
+  if (sql.textGate !== undefined) patterns.push(sql.textGate);
   const rules = policy.members[part.as as JsonColumn];
-  if (rules.length > 0) conditions.push(`regexp_matches(${text}, ${quoteLiteral(memberStartPattern(rules.map((r) => globPattern(r.glob)).join('|')))})`);
-  return conditions.filter((c) => c !== 'false').join(' OR ');
+  if (rules.length > 0) patterns.push(memberStartPattern(rules.map((r) => globPattern(r.glob)).join('|')));
+  return `regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(patterns.map((p) => `(?:${p})`).join('|'))})`;
 }
 
 async function mapColumn(
@@ -226,7 +234,8 @@ async function mapColumn(
   const candidates = host.tempTable(`pii_cand_${part.column}`);
   const text = rawText(col, json);
   let select: string;
-  if (gathered !== undefined) select = `SELECT ${col} FROM ${gathered} WHERE ${col} IS NOT NULL AND (${condition})`;
+  // Row-unique columns were gathered already tested (candidateKeys); the others as every distinct value.
+  if (gathered !== undefined) select = `SELECT ${col} FROM ${gathered} WHERE ${col} IS NOT NULL${ROW_UNIQUE.has(part.column) ? '' : ` AND (${condition})`}`;
   else if (ROW_UNIQUE.has(part.column)) select = `SELECT DISTINCT ${text} AS ${col} FROM ${relation} WHERE ${col} IS NOT NULL AND (${condition})`;
   else select = `SELECT ${col} FROM (SELECT DISTINCT ${text} AS ${col} FROM ${relation} WHERE ${col} IS NOT NULL) WHERE ${condition}`;
   await host.run(`CREATE OR REPLACE TEMP TABLE ${candidates} AS ${select}`);
@@ -262,14 +271,14 @@ async function mapColumn(
       : `CREATE OR REPLACE TEMP TABLE ${map} AS SELECT _pii_raw, _pii_masked FROM ${scanned}`,
   );
   const kindsTable = host.tempTable(`pii_kinds_${part.column}`);
-  const findings = kinds.length === 0 ? '' : findingsSql(kinds, '_pii_raw', '_pii_masked');
-  const extra = part.kind === 'copy' ? `{'kind': 'hashed', 'n': 1}` : '';
-  const list = [findings, extra].filter((x) => x !== '').join(', ');
   await host.run(`CREATE OR REPLACE TEMP TABLE ${kindsTable} (_pii_raw VARCHAR, kind VARCHAR, n BIGINT)`);
-  if (list !== '') {
-    await host.run(`INSERT INTO ${kindsTable} SELECT _pii_raw, f.kind, f.n FROM (SELECT _pii_raw, unnest([${list}]) AS f FROM ${scanned}) WHERE f.n > 0`);
-  }
+  if (kinds.length > 0) await host.run(`INSERT INTO ${kindsTable} ${findingsSql(kinds, scanned)}`);
+  if (part.kind === 'copy') await host.run(`INSERT INTO ${kindsTable} SELECT _pii_raw, 'hashed', 1 FROM ${scanned}`);
   if (json) await countMemberRules(host, part, scanned, kindsTable);
+  // Only the map and the kinds are read later; the rest can be large (JSON documents) and holds memory.
+  await host.run(`DROP TABLE ${scanned}`);
+  await host.run(`DROP TABLE ${candidates}`);
+  await host.run(`DROP TABLE IF EXISTS ${exact}`);
   return { column: part.column, json, map, kinds: kindsTable };
 }
 

@@ -252,4 +252,85 @@ describe('identities and sessions on hand-made journeys', () => {
     expect(rows[0]!.p).toBe('u:gina');
     expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM sessions`))[0]!.n)).toBe(1);
   });
+
+  it('a later import bridges sessions of an earlier one; sessions it does not touch stay as they were', async () => {
+    const { tw, ws } = await setup();
+    const first = tw.write(
+      '1.ndjson',
+      ndjson([
+        { user_id: 'hal', event: 'view', time: t('01T10:00:00') },
+        { user_id: 'hal', event: 'view', time: t('01T11:00:00') },
+        { user_id: 'ivy', event: 'view', time: t('01T10:00:00') },
+      ]),
+    );
+    const second = tw.write('2.ndjson', ndjson([{ user_id: 'hal', event: 'view', time: t('01T10:30:00') }]));
+    await ws.import({ files: [first] });
+    const ivyBefore = await ws.sql(`SELECT * FROM sessions WHERE person_id = 'u:ivy'`);
+    expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM sessions WHERE person_id = 'u:hal'`))[0]!.n)).toBe(2);
+    await ws.import({ files: [second] });
+    const hal = await ws.sql<{ events: string; s: string; e: string }>(
+      `SELECT events, strftime(started_at, '%H:%M') AS s, strftime(ended_at, '%H:%M') AS e FROM sessions WHERE person_id = 'u:hal'`,
+    );
+    // Gaps of exactly 30 minutes stay in the session: one session of three events.
+    expect(hal.map((r) => [Number(r.events), r.s, r.e])).toEqual([[3, '10:00', '11:00']]);
+    expect(Number((await ws.sql<{ n: string }>(`SELECT count(DISTINCT session_id) AS n FROM events WHERE person_id = 'u:hal'`))[0]!.n)).toBe(1);
+    expect(await ws.sql(`SELECT * FROM sessions WHERE person_id = 'u:ivy'`)).toEqual(ivyBefore);
+    // The sessions table holds exactly the sessions of the events.
+    const orphans = await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.session_id = s.session_id)`);
+    expect(Number(orphans[0]!.n)).toBe(0);
+  });
+});
+
+describe('import: storage layout and masked-PII counts', () => {
+  const t = (s: string): string => `2024-03-${s}Z`;
+  it('writes each import in (person, time) order, vendor and inactivity sessions alike', async () => {
+    const { tw, ws } = await setup();
+    const file = tw.write(
+      'mixed.ndjson',
+      ndjson([
+        { user_id: 'zed', event: 'view', time: t('03T10:00:00') },
+        { device_id: 'd1', session_id: 's1', event: 'view', time: t('02T10:00:00') },
+        { user_id: 'amy', event: 'view', time: t('04T10:00:00') },
+        { event: 'view', time: t('01T10:00:00') },
+        { user_id: 'zed', event: 'view', time: t('01T10:00:00') },
+        { user_id: 'amy', session_id: 's9', event: 'view', time: t('01T09:00:00') },
+        { device_id: 'd1', event: 'view', time: t('01T08:00:00') },
+      ]),
+    );
+    await ws.import({ files: [file] });
+    const stored = await ws.sql<{ p: string | null; at: string }>(`SELECT person_id AS p, strftime(occurred_at, '%dT%H') AS at FROM events ORDER BY rowid`);
+    expect(stored.map((r) => `${r.p ?? '-'} ${r.at}`)).toEqual([
+      'a:generic:d1 01T08',
+      'a:generic:d1 02T10',
+      'u:amy 01T09',
+      'u:amy 04T10',
+      'u:zed 01T10',
+      'u:zed 03T10',
+      '- 01T10',
+    ]);
+  });
+
+  it('records how many values the import masked, per field and kind, for the rows it wrote', async () => {
+    const { tw, ws } = await setup();
+    const file = tw.write(
+      'pii.ndjson',
+      ndjson([
+        { user_id: 'u1', event: 'view', time: t('01T10:00:00'), url: 'https://app.example.com/a?email=anna@example.com' },
+        { user_id: 'u1', event: 'view', time: t('01T10:01:00'), url: 'https://app.example.com/a?email=anna@example.com' },
+        { user_id: 'u2', event: 'view', time: t('01T10:02:00'), url: 'https://app.example.com/b', note: 'call +44 20 7946 0958' },
+      ]),
+    );
+    const r = await ws.import({ files: [file] });
+    const expected = [
+      { field: 'page_url', kind: 'email', values: 2 },
+      { field: 'properties', kind: 'phone', values: 1 },
+    ];
+    const byField = (a: { field: string; kind: string }, b: { field: string; kind: string }): number => `${a.field} ${a.kind}`.localeCompare(`${b.field} ${b.kind}`);
+    expect([...r.piiMasked].sort(byField)).toEqual(expected);
+    const stored = await ws.sql<{ field: string; kind: string; values: string }>(`SELECT field, kind, "values" FROM import_pii_counts WHERE import_id = ${r.importId} ORDER BY field, kind`);
+    expect(stored.map((c) => ({ field: c.field, kind: c.kind, values: Number(c.values) }))).toEqual(expected);
+    // A re-import writes nothing, so it masked nothing.
+    const again = await ws.import({ files: [file] });
+    expect(again.piiMasked).toEqual([]);
+  });
 });

@@ -149,28 +149,25 @@ export async function insertEvents(
       ${importId} AS import_id
     FROM _import_masked g LEFT JOIN identity_map m ON m.source = g.source AND m.anonymous_id = g.anonymous_id`);
 
-  // Written in (person, time) order, in one statement: each person's events of the import are one run of rows that
-  // analyses read as stored (insertion order is kept). Each kind of session is a branch of one union.
-  const branches: string[] = [];
-  if (!options.vendorSessionsDropped && gapRows < sum(imported)) {
-    branches.push(`SELECT *, ${vendorSessionIdSql('g')} AS session_id FROM _import_persons g WHERE g.vendor_session_id IS NOT NULL`);
+  // Inactivity sessions are cut on the narrow columns first (a window over whole rows would hold every column of
+  // them in memory), then joined to their rows by event id.
+  const gap = options.vendorSessionsDropped || gapRows > nobodyRows;
+  if (gap) {
+    await session.run(`CREATE OR REPLACE TEMP TABLE _import_gap_sessions AS
+      ${gapSessionsSql(`(SELECT event_id, person_id, occurred_at FROM _import_persons WHERE vendor_session_id IS NULL AND person_id IS NOT NULL)`, options.inactivityMinutes, 'event_id')}`);
   }
-  if (options.vendorSessionsDropped || gapRows > nobodyRows) {
-    branches.push(gapSessionsSql(`(SELECT * FROM _import_persons WHERE vendor_session_id IS NULL AND person_id IS NOT NULL)`, options.inactivityMinutes));
-  }
-  // Events with no id at all belong to no person and no session.
-  if (options.vendorSessionsDropped || nobodyRows > 0) {
-    branches.push(`SELECT *, CAST(NULL AS VARCHAR) AS session_id FROM _import_persons WHERE vendor_session_id IS NULL AND person_id IS NULL`);
-  }
+  // Written in (person, time) order: each person's events of the import are one run of rows that analyses read as
+  // stored. An explicit ORDER BY is kept without preserving insertion order in general, which would buffer every
+  // batch the sort hands out of order (memory a large import does not have).
+  const sessionId = `CASE WHEN g.vendor_session_id IS NOT NULL THEN ${vendorSessionIdSql('g')} ${gap ? 'WHEN g.person_id IS NOT NULL THEN s.session_id ' : ''}END`;
+  await session.run('SET preserve_insertion_order = false');
   await session.run(`INSERT INTO events BY NAME
-    SELECT * FROM (${branches.map((b) => `(${b})`).join('\nUNION ALL BY NAME\n')}) ORDER BY person_id, occurred_at, event_id`);
+    SELECT g.*, ${sessionId} AS session_id
+    FROM _import_persons g ${gap ? 'LEFT JOIN _import_gap_sessions s ON s.event_id = g.event_id' : ''}
+    ORDER BY g.person_id, g.occurred_at, g.event_id`);
+  await session.run('RESET preserve_insertion_order');
+  if (gap) await session.run(`DROP TABLE _import_gap_sessions`);
   return { imported, newRows: NEW_ROWS };
-}
-
-function sum(m: ReadonlyMap<number, number>): number {
-  let n = 0;
-  for (const v of m.values()) n += v;
-  return n;
 }
 
 /** Drops the relations of unionImportRows and insertEvents. */
