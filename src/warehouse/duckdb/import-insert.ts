@@ -157,16 +157,19 @@ export async function insertEvents(
       ${gapSessionsSql(`(SELECT event_id, person_id, occurred_at FROM _import_persons WHERE vendor_session_id IS NULL AND person_id IS NOT NULL)`, options.inactivityMinutes, 'event_id')}`);
   }
   // Written in (person, time) order: each person's events of the import are one run of rows that analyses read as
-  // stored. An explicit ORDER BY is kept without preserving insertion order in general, which would buffer every
-  // batch the sort hands out of order (memory a large import does not have).
+  // stored. The masked rows are materialised first and sorted on their own: a sort fed straight from the masking
+  // joins holds their hash tables and the sort's runs in memory at once, more than a 2 GB limit allows on a
+  // half-million-event import. An explicit ORDER BY is kept without preserving insertion order in general, which
+  // would buffer every batch the sort hands out of order.
   const sessionId = `CASE WHEN g.vendor_session_id IS NOT NULL THEN ${vendorSessionIdSql('g')} ${gap ? 'WHEN g.person_id IS NOT NULL THEN s.session_id ' : ''}END`;
   await session.run('SET preserve_insertion_order = false');
-  await session.run(`INSERT INTO events BY NAME
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_ready AS
     SELECT g.*, ${sessionId} AS session_id
-    FROM _import_persons g ${gap ? 'LEFT JOIN _import_gap_sessions s ON s.event_id = g.event_id' : ''}
-    ORDER BY g.person_id, g.occurred_at, g.event_id`);
-  await session.run('RESET preserve_insertion_order');
+    FROM _import_persons g ${gap ? 'LEFT JOIN _import_gap_sessions s ON s.event_id = g.event_id' : ''}`);
   if (gap) await session.run(`DROP TABLE _import_gap_sessions`);
+  await session.run(`INSERT INTO events BY NAME SELECT * FROM _import_ready ORDER BY person_id, occurred_at, event_id`);
+  await session.run('RESET preserve_insertion_order');
+  await session.run(`DROP TABLE _import_ready`);
   return { imported, newRows: NEW_ROWS };
 }
 
