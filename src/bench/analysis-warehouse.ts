@@ -12,6 +12,12 @@ const PAGES = ['/', '/pricing', '/signup', '/onboarding', '/projects', '/project
   '/reports/:id/export', '/team', '/team/invite', '/billing', '/billing/upgrade', '/settings', '/settings/profile', '/help', '/search', '/integrations', '/dashboard'];
 const EVENTS = ['create_project', 'invite_teammate', 'upgrade', 'export_report', 'share_report', 'search', 'filter', 'comment', 'edit_project', 'delete_project'];
 
+/**
+ * Version of the generated data: bump it whenever fillAnalysisEvents changes what it writes, so cached copies
+ * keyed by it (the ClickHouse copy, bench-clickhouse.ts) are rebuilt. Delete bench-data/analysis-*.duckdb then too.
+ */
+export const ANALYSIS_DATA_VERSION = 1;
+
 export const BENCH_FUNNEL_STEPS = ['signup', 'create_project', 'invite_teammate', 'upgrade'];
 
 export async function generateAnalysisWarehouse(path: string, events: number): Promise<void> {
