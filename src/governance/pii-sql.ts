@@ -102,6 +102,17 @@ export class SqlMasker implements SqlNames {
   }
 
   /**
+   * Whether any match of the detector's pattern in `x` passes its validator: a necessary condition for masking to
+   * change `x` (the split masking of cardsAround finds no match the whole-text pattern does not, since no match
+   * holds a quote or the separator; a JSON number it masks is such a match too).
+   */
+  anyValid(d: Detector, x: string): string {
+    if (d.validator === undefined) return `regexp_matches(${x}, ${quoteLiteral(d.pattern)})`;
+    const c = this.fresh('c');
+    return `coalesce(list_bool_or(list_transform(regexp_extract_all(${x}, ${quoteLiteral(d.pattern)}, 0), ${c} -> ${d.validator.sql(c, this)})), false)`;
+  }
+
+  /**
    * The card detector over a JSON text without backslashes: split at the quotes, string contents (even parts) get
    * the text detector, the text between strings (odd parts) the JSON-number rule, so a card number written as a
    * number becomes the string "[card]" and the document stays valid.
@@ -255,6 +266,13 @@ export function needsExactJsonSql(policy: PiiPolicy, column: JsonColumn, text: s
   return `(${conditions.join(' OR ')})`;
 }
 
+/** ` AND (…)`: the detector's literals (pii-scanners.ts `needs`), at least one of which a text it matches holds. */
+function needsSql(d: Detector, text: string): string {
+  if (d.needs === undefined || d.needs.length === 0) return '';
+  const haystack = d.ignoreCase ? `lower(${text})` : text;
+  return ` AND (${d.needs.map((n) => `contains(${haystack}, ${quoteLiteral(d.ignoreCase ? n.toLowerCase() : n)})`).join(' OR ')})`;
+}
+
 /** A policy whose first rule for a JSON column keeps every member leaves the column as it is. */
 function keepsEverything(rules: readonly MemberRule[]): boolean {
   return rules[0]?.glob === '*' && rules[0].action === 'keep';
@@ -314,7 +332,8 @@ export function maskedRelationSql(policy: PiiPolicy, relation: string, columns: 
   for (const [i, p] of parts.entries()) {
     const col = quoteIdent(p.column);
     const e = `e${i}`;
-    joins.push(`LEFT JOIN ${options.exact} ${e} ON l.${f('x', p.column)} AND ${e}.col = ${quoteLiteral(p.column)} AND ${e}.doc = l.${col}`);
+    // The flag goes inside the key: beside it, as a condition of its own, it turns the hash join into a nested loop.
+    joins.push(`LEFT JOIN ${options.exact} ${e} ON ${e}.col = ${quoteLiteral(p.column)} AND ${e}.doc = CASE WHEN l.${f('x', p.column)} THEN l.${col} END`);
     const looked = `coalesce(${e}.masked, error(${quoteLiteral(EXACT_MISSING_SQL_ERROR)}))`;
     if (p.kind === 'copy') {
       copies.push(`CASE WHEN l.${f('x', p.column)} THEN ${looked} END AS ${f('c', p.column)}`);
@@ -345,8 +364,11 @@ export function maskedRelationSql(policy: PiiPolicy, relation: string, columns: 
     const exprs = groups.map((members, g) => {
       const s = f('s', String(g));
       const jsonAt = members.flatMap((p, i) => (p.kind === 'json' ? [i + 1] : []));
-      const masked = d.id === 'card' && jsonAt.length > 0 ? m.cardsAround(d, s, jsonAt, members.length) : m.replace(d, s);
-      return `CASE WHEN ${f('g', String(g))} THEN ${masked} ELSE ${s} END AS ${s}`;
+      if (d.id === 'card' && jsonAt.length > 0) {
+        // Quote-aware masking splits the document; most documents with a long digit run hold no valid card number.
+        return `CASE WHEN ${f('g', String(g))} AND ${m.anyValid(d, s)} THEN ${m.cardsAround(d, s, jsonAt, members.length)} ELSE ${s} END AS ${s}`;
+      }
+      return `CASE WHEN ${f('g', String(g))}${needsSql(d, s)} THEN ${m.replace(d, s)} ELSE ${s} END AS ${s}`;
     });
     sql = `SELECT * REPLACE (${exprs.join(', ')}) FROM (${sql})`;
   }
