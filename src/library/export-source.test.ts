@@ -14,6 +14,7 @@ import { HOUR_MS } from '../sources/export/export-window.js';
 import { exportSource, importNewExports, vendorRecordMasker, type ExportSourceOptions } from './export-source.js';
 import { AMPLITUDE_RECORD_LAYOUT } from '../sources/amplitude/amplitude-export.js';
 import { MIXPANEL_RECORD_LAYOUT } from '../sources/mixpanel/mixpanel-export.js';
+import { POSTHOG_RECORD_LAYOUT } from '../sources/posthog/posthog-export.js';
 import { configSchema } from '../core/config-schema.js';
 
 const DAY1 = Date.parse('2024-03-01T00:00:00Z');
@@ -165,6 +166,20 @@ describe('exportSource (library)', () => {
     expect(Object.keys((mp(record).properties as object))).toEqual(['distinct_id', '$email', 'time', '$current_url']);
     // Without a key that identifier cannot be written safely: the export stops with pii_key_missing.
     expect(() => vendorRecordMasker(configSchema.parse({}).pii, MIXPANEL_RECORD_LAYOUT, {})(record)).toThrow(expect.objectContaining({ code: 'pii_key_missing' }));
+  });
+
+  it('PostHog person properties get the user-property rules, as the import stores them (a bare name is dropped)', () => {
+    const ph = vendorRecordMasker(configSchema.parse({}).pii, POSTHOG_RECORD_LAYOUT, {});
+    const out = ph({
+      uuid: 'e-1',
+      event: '$pageview',
+      distinct_id: 'd-1',
+      properties: { name: 'Pricing page', $current_url: 'https://a.test/pricing' },
+      person_properties: { email: 'noah.martin@example.com', name: 'Noah Martin', plan: 'free' },
+    });
+    expect(out.person_properties).toEqual({ email: null, name: null, plan: 'free' });
+    // In event properties a bare `name` is usually a page or feature name: kept.
+    expect(out.properties).toEqual({ name: 'Pricing page', $current_url: 'https://a.test/pricing' });
   });
 });
 

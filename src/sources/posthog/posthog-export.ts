@@ -238,6 +238,8 @@ export const POSTHOG_RECORD_LAYOUT: RecordLayout = {
     { path: ['person_id'], column: 'anonymous_id' },
     { path: ['elements_chain'], column: 'element_selector' },
     { path: ['properties'], column: 'properties' },
+    // Person properties are what the import stores as user_properties: the same rules (a bare `name` is dropped).
+    { path: ['person_properties'], column: 'user_properties' },
     { path: ['properties', '$user_id'], column: 'user_id' },
     { path: ['properties', '$device_id'], column: 'anonymous_id' },
     { path: ['properties', 'distinct_id'], column: 'anonymous_id' },
