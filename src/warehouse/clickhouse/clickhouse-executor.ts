@@ -41,6 +41,10 @@ export const CLICKHOUSE_SETTINGS = {
   // Inserts through a Distributed table (cluster mode) reach the shards before the statement returns, so the
   // load can count what arrived.
   insert_distributed_sync: 1,
+  // Cluster mode: a GROUP BY whose keys determine the sharding key (person_id) completes on each shard, so the
+  // per-person sequence logic (funnel attempts, retention, paths) runs there and only per-unit results travel;
+  // without it the shards would send their groupArray states and the entry node would do all the work.
+  optimize_distributed_group_by_sharding_key: 1,
 } as const;
 
 export interface ColumnMeta {
