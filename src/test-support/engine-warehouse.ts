@@ -15,7 +15,21 @@ import { EVENTS_TABLE } from '../warehouse/clickhouse/clickhouse-schema.js';
 import type { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
 import { insertEvents as insertDuckdbEvents, openTestWarehouse, tagPerson as tagDuckdbPerson, type TestEvent } from './analysis-events.js';
 
-export const ENGINES: readonly WarehouseEngine[] = ['duckdb', 'clickhouse'];
+const ALL_ENGINES: readonly WarehouseEngine[] = ['duckdb', 'clickhouse'];
+
+/**
+ * The engines every analysis test case runs on: both, unless USAGELAB_TEST_ENGINES names a subset (CI reruns the
+ * time-zone-sensitive suites under a second TZ on DuckDB alone; the first TZ rerun keeps both).
+ */
+export const ENGINES: readonly WarehouseEngine[] = selectedEngines(process.env.USAGELAB_TEST_ENGINES);
+
+function selectedEngines(list: string | undefined): readonly WarehouseEngine[] {
+  if (list === undefined || list.trim() === '') return ALL_ENGINES;
+  const names = list.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(ALL_ENGINES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`USAGELAB_TEST_ENGINES: unknown engine(s) ${unknown.join(', ')}; use duckdb, clickhouse or both`);
+  return ALL_ENGINES.filter((e) => names.includes(e));
+}
 
 /** A session of either engine that the test closes after use (ClickHouse: emptied, the engine kept for the file). */
 export type TestSession = EngineSession & { close(): void };
