@@ -11,6 +11,7 @@ import { MAX_VISIT_MS, runVisit } from './journeys.js';
 import type { EventContext, SimEvent, ToolWriter } from './model.js';
 import { ensureDir } from './output.js';
 import { planPeople } from './population.js';
+import { loadRecordMasker, type DemoMasking, type DemoRecordMasker } from './record-masking.js';
 import { scheduleVisits } from './schedule.js';
 import { AmplitudeWriter } from './writers/amplitude-writer.js';
 import { FullstoryWriter } from './writers/fullstory-writer.js';
@@ -28,6 +29,8 @@ export interface PartInput {
   readonly tools: readonly Tool[];
   /** Count what the simulation does for the ground truth (one part does). */
   readonly observe: boolean;
+  /** Masks every record before it is written (record-masking.ts); absent: records are written as generated. */
+  readonly masking?: DemoMasking | undefined;
 }
 
 export interface PartResult {
@@ -38,29 +41,30 @@ export interface PartResult {
   readonly people: Readonly<Record<string, number>>;
 }
 
-function createWriter(tool: Tool, root: string, seed: number, window: DemoWindow): ToolWriter {
+function createWriter(tool: Tool, root: string, seed: number, window: DemoWindow, masker: DemoRecordMasker | undefined): ToolWriter {
   const dir = join(root, tool);
   ensureDir(dir);
   switch (tool) {
     case 'fullstory':
-      return new FullstoryWriter(dir, seed, window);
+      return new FullstoryWriter(dir, seed, window, masker);
     case 'amplitude':
-      return new AmplitudeWriter(dir, seed, window);
+      return new AmplitudeWriter(dir, seed, window, masker);
     case 'mixpanel':
-      return new MixpanelWriter(dir, seed, window);
+      return new MixpanelWriter(dir, seed, window, masker);
     case 'heap':
-      return new HeapWriter(dir, seed, window);
+      return new HeapWriter(dir, seed, window, masker);
     case 'posthog':
-      return new PosthogWriter(dir, seed, window);
+      return new PosthogWriter(dir, seed, window, masker);
     case 'ga4':
-      return new Ga4Writer(dir, seed, window);
+      return new Ga4Writer(dir, seed, window, masker);
   }
 }
 
 export async function generatePart(input: PartInput): Promise<PartResult> {
   const { staging, seed, people, window, tools } = input;
   const writers: Partial<Record<Tool, ToolWriter>> = {};
-  for (const tool of tools) writers[tool] = createWriter(tool, staging, seed, window);
+  const masker = input.masking === undefined ? undefined : await loadRecordMasker(input.masking);
+  for (const tool of tools) writers[tool] = createWriter(tool, staging, seed, window, masker);
   const list = tools.map((t) => writers[t]!);
   const observer = input.observe ? new Observer(window) : undefined;
   const emit = (tool: Tool, ev: SimEvent, ctx: EventContext): void => {

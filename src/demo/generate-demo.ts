@@ -15,6 +15,7 @@ import { demoWindow, utcDate } from './clock.js';
 import { generatePart, type PartInput, type PartResult } from './demo-part.js';
 import type { PlantedBehaviour } from './ground-truth.js';
 import { ensureDir } from './output.js';
+import type { DemoMasking } from './record-masking.js';
 import { AMPLITUDE_APP_ID } from './writers/amplitude-writer.js';
 import { GA4_PROPERTY_TIME_ZONE } from './writers/ga4-writer.js';
 import { HEAP_DUMP_ID } from './writers/heap-writer.js';
@@ -35,6 +36,11 @@ export interface DemoOptions {
    * so the files are the same either way; false runs everything on the calling thread.
    */
   parallel?: boolean;
+  /**
+   * Masks every vendor record before it is written (src/demo/record-masking.ts); `usagelab demo` passes the
+   * workspace's PII policy, as the exporters use it. Absent: the records are written as generated.
+   */
+  masking?: DemoMasking;
 }
 
 export interface GroundTruth {
@@ -175,7 +181,7 @@ export async function generateDemo(target: string, options: DemoOptions = {}): P
     const parallel = options.parallel ?? true;
     const results = await Promise.all(
       PARTS.map((tools, i) => {
-        const input: PartInput = { staging, seed, people, window, tools, observe: i === PARTS.length - 1 };
+        const input: PartInput = { staging, seed, people, window, tools, observe: i === PARTS.length - 1, masking: options.masking };
         return parallel ? runInWorker(input, workers) : generatePart(input);
       }),
     );

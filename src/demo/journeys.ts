@@ -21,6 +21,7 @@ import {
 import { type DemoWindow, monthIndex } from './clock.js';
 import type { EventContext, PageContext, SimError, SimEvent, SimKind, Visit } from './model.js';
 import { PLANTED } from './population.js';
+import { PiiPlanter } from './planted-pii.js';
 import { Rng } from './random.js';
 
 export type Emit = (tool: Tool, event: SimEvent, ctx: EventContext) => void;
@@ -77,6 +78,8 @@ function nextPageWeights(uses: Visit['person']['uses']): (readonly [PageKey, num
 
 class Journey {
   private readonly rng: Rng;
+  /** Plants PII in some custom events (planted-pii.ts), from a random stream of its own. */
+  private readonly planter: PiiPlanter;
   private t: number;
   private identified: boolean;
   private prevUrl = '';
@@ -90,6 +93,7 @@ class Journey {
     private readonly emit: Emit,
   ) {
     this.rng = new Rng(seed, 3_000_000 + visit.seq);
+    this.planter = new PiiPlanter(seed, visit.seq);
     this.t = visit.start;
     const p = visit.person;
     // Known from the start: signed up earlier (logged in / cookie), and not the install's first open.
@@ -153,7 +157,7 @@ class Journey {
     const ctxPage: PageContext = { def, url, path, title: def.title, referrer, start, end, seq: this.pageSeq };
     for (const p of b.pending) {
       if (p.event.t >= this.window.end) continue;
-      this.emit(p.tool, p.event, this.ctx(ctxPage, p.identified));
+      this.emit(p.tool, this.planter.plant(p.event, p.tool), this.ctx(ctxPage, p.identified));
     }
     this.prevUrl = url;
     this.t = end + this.rng.int(150, 900);
@@ -343,7 +347,7 @@ class Journey {
   private mobileApp(): void {
     const rng = this.rng;
     const emitApp = (ev: SimEvent): void => {
-      if (ev.t < this.window.end) this.emit('mixpanel', ev, this.ctx(undefined, this.identified));
+      if (ev.t < this.window.end) this.emit('mixpanel', this.planter.plant(ev, 'mixpanel'), this.ctx(undefined, this.identified));
     };
     const start = this.t;
     if (this.visit.firstOpen) {

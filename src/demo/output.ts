@@ -110,10 +110,13 @@ export class RollingGzipFiles {
   constructor(
     private readonly dir: string,
     private readonly layout: 'ndjson' | 'json-array',
+    /** Applied to each record (JSON text) before it is written: PII masking (record-masking.ts). */
+    private readonly mask?: (line: string) => string,
   ) {}
 
-  write(name: string, line: string): Promise<void> | undefined {
-    if (name !== this.name) return this.switchTo(name).then(() => this.write(name, line));
+  write(name: string, record: string): Promise<void> | undefined {
+    if (name !== this.name) return this.switchTo(name).then(() => this.write(name, record));
+    const line = this.mask === undefined ? record : this.mask(record);
     const text = this.layout === 'ndjson' ? `${line}\n` : this.lines === 0 ? `[${line}` : `,\n${line}`;
     this.lines++;
     return this.file!.write(text);

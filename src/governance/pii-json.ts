@@ -96,7 +96,11 @@ function maskBetween(text: string, ctx: JsonMaskContext, c: Compiled): string {
 /** JSON text made of whole tokens (no named members in it). */
 function maskTokens(text: string, ctx: JsonMaskContext, c: Compiled): string {
   let out = '';
-  for (const m of text.matchAll(c.tokens)) {
+  // exec on the compiled expression, not matchAll: matchAll clones the RegExp on every call, which for the member
+  // pattern (thousands of characters) cost more than the matching itself.
+  const re = c.tokens;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const t = m[0];
     out += t[0] === '"' ? maskString(t, ctx) : maskBetween(t, ctx, c);
   }
@@ -147,7 +151,9 @@ export function maskJsonText(json: string, ctx: JsonMaskContext): string {
   if (c.members === undefined) return maskTokens(json, ctx, c);
   let out = '';
   let at = 0;
-  for (const m of json.matchAll(c.members)) {
+  const members = c.members;
+  members.lastIndex = 0;
+  for (let m = members.exec(json); m !== null; m = members.exec(json)) {
     const whole = m[0];
     const [head, before, key, sep] = MEMBER_HEAD_RE.exec(whole) as unknown as [string, string, string, string];
     const value = whole.slice(head.length);

@@ -7,6 +7,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node
 import { join, resolve } from 'node:path';
 import { generateDemo, type DemoManifest, type DemoOptions } from '../demo/generate-demo.js';
 import { initWorkspace, templatesDir } from './init-workspace.js';
+import { demoMasking } from './demo-masking.js';
+import { loadConfig, loadEnvironment } from '../core/config-load.js';
 import { openWorkspace } from './workspace.js';
 import { runSavedQuery, type QueryResult } from './saved-query.js';
 import type { ImportProgress, ImportResult } from '../warehouse/duckdb/duckdb-import.js';
@@ -131,7 +133,9 @@ export async function runDemo(
   }
   writeDemoInsightFiles(root);
   options.onStage?.('generating synthetic exports');
-  const manifest = await generateDemo(root, options);
+  // exports/ holds only what usagelab wrote, masked: the demo's vendor records go through the exporters' masker.
+  const masking = demoMasking({ pii: loadConfig(root, {}).config.pii, env: loadEnvironment(root, {}) });
+  const manifest = await generateDemo(root, { ...options, masking });
   const files: string[] = [];
   for (const [tool, names] of Object.entries(manifest.files)) {
     if (tool === 'heap') files.push(join(manifest.exportsDir, 'heap'));

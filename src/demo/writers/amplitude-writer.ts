@@ -18,6 +18,7 @@ import { uuidV4 } from '../ids.js';
 import type { Device, EventContext, SimEvent, ToolWriter } from '../model.js';
 import { GZIP_LEVEL, TimeOrderedQueue, ensureDir } from '../output.js';
 import { Rng } from '../random.js';
+import type { DemoRecordMasker } from '../record-masking.js';
 import { ipFor } from './common.js';
 
 const gzip = promisify(gzipCb);
@@ -100,6 +101,7 @@ export class AmplitudeWriter implements ToolWriter {
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
+    private readonly masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 21);
     ensureDir(dir);
@@ -258,7 +260,7 @@ export class AmplitudeWriter implements ToolWriter {
     for (const { t, item } of this.queue.take(watermark)) {
       const hour = Math.floor(t / HOUR_MS);
       if (hour !== this.hour) await this.endHour(hour);
-      this.hourLines.push(item);
+      this.hourLines.push(this.masker === undefined ? item : this.masker.line('amplitude', 'events', item));
     }
   }
 

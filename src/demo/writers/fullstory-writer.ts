@@ -11,6 +11,7 @@ import { int64Id } from '../ids.js';
 import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
+import type { DemoRecordMasker } from '../record-masking.js';
 import { deviceLabel, fullName, ipFor } from './common.js';
 
 interface SessionState {
@@ -55,9 +56,10 @@ export class FullstoryWriter implements ToolWriter {
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
+    masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 11);
-    this.out = new RollingGzipFiles(dir, 'json-array');
+    this.out = new RollingGzipFiles(dir, 'json-array', masker === undefined ? undefined : (line) => masker.line('fullstory', 'events', line));
     this.nextDay = window.start;
   }
 
@@ -137,6 +139,8 @@ export class FullstoryWriter implements ToolWriter {
       case 'input':
         type = 'change';
         detail.EventTargetSelector = cssSelector(page.def, ev.el!);
+        // Only a form input the demo planted PII in has properties (planted-pii.ts): the typed value.
+        Object.assign(detail, customVars(ev.props));
         break;
       case 'exception':
         type = 'exception';

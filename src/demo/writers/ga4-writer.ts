@@ -9,6 +9,7 @@ import { type DemoWindow, ZoneCalendar } from '../clock.js';
 import type { Device, EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
+import type { DemoRecordMasker } from '../record-masking.js';
 
 export const GA4_PROPERTY_TIME_ZONE = 'America/New_York';
 const STREAM_ID = '4178492031';
@@ -78,11 +79,13 @@ export class Ga4Writer implements ToolWriter {
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
+    masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 61);
     this.lastDate = this.zone.dateKey(window.end - 1);
-    this.daily = new RollingGzipFiles(dir, 'ndjson');
-    this.intraday = new RollingGzipFiles(dir, 'ndjson');
+    const mask = masker === undefined ? undefined : (line: string): string => masker.line('ga4', 'events', line);
+    this.daily = new RollingGzipFiles(dir, 'ndjson', mask);
+    this.intraday = new RollingGzipFiles(dir, 'ndjson', mask);
   }
 
   private deviceState(d: Device): DeviceState {

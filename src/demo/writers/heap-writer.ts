@@ -15,6 +15,7 @@ import { int64Id, uuidV4 } from '../ids.js';
 import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { TimeOrderedQueue, ensureDir } from '../output.js';
 import { Rng } from '../random.js';
+import type { DemoRecordMasker } from '../record-masking.js';
 import { deviceLabel, fullName, ipFor } from './common.js';
 import { AVRO_ENCODERS } from '../../core/avro-codecs.js';
 import { exactLong } from '../../core/avro-exact-long.js';
@@ -59,13 +60,20 @@ const DEFINITIONS: Record<string, readonly string[]> = {
 };
 const EVENT_TABLES = ['any_template_click', 'click_on_preview_template', 'click_on_template_category', 'click_on_use_template', 'use_timeline_controls'];
 
-function schemaFor(table: string, cols: readonly Col[]): avro.Type {
+/**
+ * A table's Avro schema. `masked`: every long column may also hold text or null, since masking can hash an id or
+ * replace a number (hash_if_pii, a card-like number) — the same widening the Heap exporter applies to a column
+ * whose masked values no longer fit (src/sources/heap/heap-avro-mask.ts).
+ */
+function schemaFor(table: string, cols: readonly Col[], masked: boolean): avro.Type {
   return avro.Type.forSchema(
     {
       type: 'record',
       name: table,
       namespace: 'heap',
-      fields: cols.map(([name, type, required]) => (required ? { name, type } : { name, type: ['null', type], default: null })),
+      fields: cols.map(([name, type, required]) =>
+        masked && type === 'long' ? { name, type: ['null', 'long', 'string'], default: null } : required ? { name, type } : { name, type: ['null', type], default: null },
+      ),
     },
     { registry: { long: exactLong } },
   );
@@ -115,6 +123,7 @@ export class HeapWriter implements ToolWriter {
     private readonly dir: string,
     seed: number,
     _window: DemoWindow,
+    private readonly masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 51);
     this.syncDir = join(dir, `sync_${HEAP_DUMP_ID}`);
@@ -128,10 +137,12 @@ export class HeapWriter implements ToolWriter {
       const folder = join(this.syncDir, name);
       ensureDir(folder);
       const file = `part-00000-${uuidV4(this.rng)}-c000.avro`;
-      const encoder = new avro.streams.BlockEncoder(schemaFor(name, cols), {
+      const encoder = new avro.streams.BlockEncoder(schemaFor(name, cols, this.masker !== undefined), {
         codec: 'snappy',
         codecs: AVRO_ENCODERS,
         syncMarker: Buffer.from(this.rng.hex(32), 'hex'),
+        // A table without rows (a small demo has no user migrations) is still a valid Avro file: header, no blocks.
+        writeHeader: 'always',
       });
       const out = createWriteStream(join(folder, file));
       encoder.pipe(out);
@@ -245,7 +256,14 @@ export class HeapWriter implements ToolWriter {
 
   private async write(table: TableFile, record: Record<string, unknown>): Promise<void> {
     if (table.error) throw table.error;
-    if (!table.encoder.write(record)) await once(table.encoder, 'drain');
+    if (!table.encoder.write(this.masker === undefined ? record : this.masked(table, record))) await once(table.encoder, 'drain');
+  }
+
+  /** The record masked; a long that went through masking as JSON text comes back a number, made a bigint again. */
+  private masked(table: TableFile, record: Record<string, unknown>): Record<string, unknown> {
+    const row = this.masker!.record('heap', table.name, record);
+    for (const [name, type] of table.cols) if (type === 'long' && typeof row[name] === 'number') row[name] = BigInt(row[name]);
+    return row;
   }
 
   async flush(watermark: number): Promise<void> {

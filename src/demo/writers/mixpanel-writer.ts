@@ -10,6 +10,7 @@ import { type DemoWindow, utcDate } from '../clock.js';
 import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
+import type { DemoRecordMasker } from '../record-masking.js';
 
 const clickCache = new Map<string, string>();
 
@@ -64,9 +65,10 @@ export class MixpanelWriter implements ToolWriter {
     private readonly dir: string,
     seed: number,
     _window: DemoWindow,
+    masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 31);
-    this.out = new RollingGzipFiles(dir, 'ndjson');
+    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined ? undefined : (line) => masker.line('mixpanel', 'events', line));
   }
 
   private insertId(): string {

@@ -11,6 +11,7 @@ import { uuidV7 } from '../ids.js';
 import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
+import type { DemoRecordMasker } from '../record-masking.js';
 import { deviceLabel, fullName } from './common.js';
 
 interface SessionState {
@@ -70,9 +71,10 @@ export class PosthogWriter implements ToolWriter {
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
+    masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 41);
-    this.out = new RollingGzipFiles(dir, 'ndjson');
+    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined ? undefined : (line) => masker.line('posthog', 'events', line));
   }
 
   private session(ctx: EventContext, t: number): SessionState {

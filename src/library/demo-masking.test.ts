@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { PiiConfig } from '../core/config-schema.js';
+import { piiPolicy } from '../governance/pii-policy.js';
+import { DEFAULT_SCANNERS, scanText } from '../governance/pii-scanners.js';
+import type { VendorRecord } from '../sources/export/exporter.js';
+import { stringifyLossless } from '../sources/export/lossless-json.js';
+import { createDemoRecordMasker, demoRecordLayout, detectorGate, memoizedRecordMasker } from './demo-masking.js';
+import { vendorRecordMasker } from './export-source.js';
+
+const PII: PiiConfig = { hash_key: 'FAKE-test-key-0000-0000', fields: {}, scan: { kinds: ['email', 'phone', 'card', 'ip', 'token', 'secret'], custom: [] }, keep: [] };
+const hex = (i: number, n: number): string => (i * 2654435761 >>> 0).toString(16).padStart(8, '0').repeat(4).slice(0, n);
+
+/** PostHog-like events: ids and timestamps that never repeat, people and pages that do, PII here and there. */
+function posthogEvent(i: number): VendorRecord {
+  const person = i % 7;
+  return {
+    uuid: `0190${hex(i, 4)}-${hex(i + 1, 4)}-7${hex(i + 2, 3)}-8${hex(i + 3, 3)}-${hex(i + 4, 12)}`,
+    event: i % 5 === 0 ? '$pageview' : 'invite_sent',
+    distinct_id: person === 3 ? `person${person}@globex.example` : `usr_${person}`,
+    properties: {
+      $insert_id: hex(i + 9, 16),
+      $time: 1_787_358_211.113 + i,
+      $current_url: i % 11 === 0 ? `https://app.example.com/invite?email=p${person}@x.example&token=${hex(i, 24)}` : `https://app.example.com/projects/${person}`,
+      $el_text: i % 13 === 0 ? `Send to +44 20 7946 0${String(i % 1000).padStart(3, '0')}` : 'Send invite',
+      seats: i % 4,
+      note: i % 17 === 0 ? `card 4111 1111 1111 1111, ip 77.1.2.${i % 250}` : `note ${i}`,
+      email: `p${person}@x.example`,
+      big: 9_007_199_254_740_993n + BigInt(i),
+      flag: i % 2 === 0,
+      nothing: null,
+      $set: { email: `p${person}@x.example`, plan: 'pro' },
+    },
+    person_properties: { email: `p${person}@x.example`, name: `Person ${person}`, plan: person % 2 === 0 ? 'free' : 'pro' },
+    timestamp: new Date(Date.UTC(2026, 7, 1) + i * 1000).toISOString(),
+    elements_chain: `button.send:text="Send ${person}"nth-child="1"`,
+  };
+}
+
+describe('the demo masker with remembered members', () => {
+  it('gives exactly what the exporters masker gives, record for record (past the point where unique paths are given up)', () => {
+    for (const tool of ['posthog', 'mixpanel', 'ga4'] as const) {
+      const layout = demoRecordLayout(tool, 'events');
+      const full = vendorRecordMasker(PII, layout, {});
+      const memo = memoizedRecordMasker(layout, vendorRecordMasker(PII, layout, {}), piiPolicy(PII, {}).scanners);
+      const differ: number[] = [];
+      for (let i = 0; i < 2_500; i++) {
+        const r = posthogEvent(i);
+        if (stringifyLossless(memo(r)) !== stringifyLossless(full(r))) differ.push(i);
+      }
+      expect(differ, tool).toEqual([]);
+    }
+  });
+
+  it('masks what it should (the planted kinds are gone)', () => {
+    const m = createDemoRecordMasker({ pii: PII, env: {} });
+    const out = m.line('posthog', 'events', stringifyLossless(posthogEvent(187)));
+    expect(out).not.toContain('@x.example');
+    expect(out).not.toContain('4111 1111 1111 1111');
+    expect(out).not.toContain('77.1.2.187');
+    // A 64-bit integer keeps its digits (9,007,199,254,740,993 + 187).
+    expect(out).toContain('"big":9007199254741180');
+    expect(out).toContain('"note":"card [card], ip [ip]"');
+  });
+});
+
+describe('the detector gate', () => {
+  it('passes only texts the scanners leave unchanged', () => {
+    const gate = detectorGate(DEFAULT_SCANNERS);
+    const texts = ['2026-08-22T00:23:31.113768Z', '01a026d9-ec29-70cf-bc54-7c3f22b57ed7', 'e4cea77496cffdb4', 'a@b.example', '?token=abc', '4111111111111111', '+1 415 555 0100', '10.1.2.3', 'v1.2.3', 'fe80::1'];
+    for (const t of texts) if (gate(t)) expect(scanText(t, DEFAULT_SCANNERS), t).toBe(t);
+    expect(texts.filter(gate)).toEqual(['2026-08-22T00:23:31.113768Z', '01a026d9-ec29-70cf-bc54-7c3f22b57ed7', 'e4cea77496cffdb4', 'v1.2.3']);
+  });
+});
