@@ -57,6 +57,32 @@ describe('rankCandidates', () => {
     expect(r.insights[0]!.detail).toBe('dead. Also rage clicks: 50.0% against 25.0% (q = 0.0010).');
   });
 
+  it('folds the same signal on sibling pages into the strongest, naming the page; other signals and sections stay apart', () => {
+    const on = (page: string, signal: 'error' | 'dead'): Partial<Candidate> => ({ subject: { funnel: null, steps: null, segment: null, page, element: null, signal, feature: null } });
+    const r = rankCandidates(
+      [
+        candidate('figma', 0.001, 0.9, { ...on('/integrations/figma', 'error'), metric: 'share of page sessions with error clicks' }),
+        candidate('github', 0.001, 0.8, { ...on('/integrations/github', 'error'), metric: 'share of page sessions with error clicks' }),
+        candidate('hub', 0.001, 0.7, { ...on('/integrations', 'error'), metric: 'share of page sessions with error clicks' }),
+        candidate('github-dead', 0.001, 0.6, on('/integrations/github', 'dead')),
+        candidate('jira-dead', 0.001, 0.55, on('/integrations/jira', 'dead')),
+        candidate('billing', 0.001, 0.5, { ...on('/settings/billing', 'error'), metric: 'share of page sessions with error clicks' }),
+      ],
+      { fdr: 0.05, min_effect_h: 0.2 },
+    );
+    // github's dead clicks join github's error insight, which is figma's; jira's dead clicks are a sibling of that
+    // dead-click signal, so they join it too. /settings/billing is another family.
+    expect(r.insights.map((i) => [i.id, i.folded])).toEqual([
+      ['figma', ['github', 'hub', 'github-dead', 'jira-dead']],
+      ['billing', []],
+    ]);
+    expect(r.insights[0]!.detail).toBe(
+      'figma. Also /integrations/github error clicks: 50.0% against 25.0% (q = 0.0010). Also /integrations error clicks: 50.0% against 25.0% (q = 0.0010).' +
+        ' Also /integrations/github dead clicks: 50.0% against 25.0% (q = 0.0010). Also /integrations/jira dead clicks: 50.0% against 25.0% (q = 0.0010).',
+    );
+    expect(r.insights.map((i) => i.rank)).toEqual([1, 2]);
+  });
+
   it('keeps threshold comparisons whatever their |h|', () => {
     const r = rankCandidates([candidate('ignored', 0.001, -0.1, { kind: 'adoption', comparison: 'against_threshold' })], { fdr: 0.05, min_effect_h: 0.2 });
     expect(r.insights.map((i) => i.id)).toEqual(['ignored']);

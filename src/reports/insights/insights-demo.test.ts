@@ -84,7 +84,7 @@ describe.skipIf(!RUN)(`insights on the demo (${EXISTING ?? `${PEOPLE} people, se
     const found = planted.filter((b) => top.some((i) => matches(i, b))).map((b) => b.id);
     const unplanted = top.filter((i) => !planted.some((b) => matches(i, b))).map((i) => i.id);
     // Printed so the docs can quote the measured recall and false positives.
-    console.log(JSON.stringify({ people: PEOPLE, recall: `${found.length}/${planted.length}`, missing: planted.map((b) => b.id).filter((id) => !found.includes(id)), unplanted, top: top.map((i) => i.id) }, null, 1));
+    console.log(JSON.stringify({ demo: EXISTING ?? `${PEOPLE} people, seed 42`, recall: `${found.length}/${planted.length}`, missing: planted.map((b) => b.id).filter((id) => !found.includes(id)), unplanted, top: top.map((i) => i.id) }, null, 1));
     expect(found).toEqual(planted.map((b) => b.id));
     expect(unplanted.length).toBeLessThanOrEqual(2);
   });
