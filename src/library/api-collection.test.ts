@@ -81,9 +81,9 @@ const DRIVERS: Record<string, () => Promise<FakeRequest[]>> = {
     const rel = 'sync_852/pageviews/part-00000-4a06bab5-0ef3-4b21-b9af-e772fbb37b0e-c000.avro';
     await writeAvro(join(bucket, rel), recordType('pageviews', HEAP_FIELDS.pageviews), [{ event_id: 1n, user_id: 7n, session_id: 3n, time: 1710053999000n, path: '/pricing' }], 'snappy');
     writeManifest(bucket, 'sync_852.json', 852, [{ name: 'pageviews', files: [s3Url(rel)], incremental: true, columns: Object.keys(HEAP_FIELDS.pageviews) }]);
-    const server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'AKIAFAKE000000000000', objects: objectsFromFolder(bucket) });
+    const server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'FAKE-access-key-id-0000', objects: objectsFromFolder(bucket) });
     cleanups.push(() => server.close());
-    const settings = { section: { s3_bucket: 'heap-rs3-test', s3_region: 'us-east-1' }, credentials: { aws_access_key_id: 'AKIAFAKE000000000000', aws_secret_access_key: 'FAKE-aws-secret-0000' }, origins: {}, endpoint: server.url };
+    const settings = { section: { s3_bucket: 'heap-rs3-test', s3_region: 'us-east-1' }, credentials: { aws_access_key_id: 'FAKE-access-key-id-0000', aws_secret_access_key: 'FAKE-aws-secret-0000' }, origins: {}, endpoint: server.url };
     const def = EXPORTERS.heap as SyncExporterDefinition;
     const dir = tempExportDir();
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));

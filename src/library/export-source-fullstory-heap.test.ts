@@ -20,7 +20,7 @@ const FS_EVENTS = fullstoryEvents(100, DAY1, DAY1 + 10 * 24 * HOUR_MS);
 const NOW = '2024-04-02T00:00:00Z';
 const FULLSTORY_CONFIG = 'version: 1\nsources:\n  fullstory:\n    api_key: ${FULLSTORY_API_KEY}\n';
 const HEAP_CONFIG = 'version: 1\nsources:\n  heap:\n    s3_bucket: heap-rs3-test\n    s3_region: eu-west-1\n';
-const HEAP_ENV = `AWS_ACCESS_KEY_ID=AKIAFAKE000000000000\nAWS_SECRET_ACCESS_KEY=FAKE-test-secret-0000\n${PII}`;
+const HEAP_ENV = `AWS_ACCESS_KEY_ID=FAKE-access-key-id-0000\nAWS_SECRET_ACCESS_KEY=FAKE-test-secret-0000\n${PII}`;
 
 let server: FakeVendorServer | undefined;
 const cleanups: (() => void)[] = [];
@@ -106,7 +106,7 @@ describe('exportSource: FullStory and Heap through the library', () => {
 
   it('Heap: AWS keys from .env, syncs exported masked, --import loads each new sync once', async () => {
     const objects = await heapBucket(2, 4);
-    server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'AKIAFAKE000000000000', objects });
+    server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'FAKE-access-key-id-0000', objects });
     const tw = workspace(HEAP_CONFIG, HEAP_ENV);
     const first = await exportWith(tw, 'heap', { import: true });
     expect(first).toMatchObject({ exit_code: 0, rows: 10, windows: { exported: 2 }, import: { files: 2, imported: 8, rejected: 0 } });
@@ -167,7 +167,7 @@ describe('export crash safety: FullStory and Heap', () => {
   }, 240_000);
 
   it('Heap: SIGKILL at random points, then --resume, gives exactly the syncs of an uninterrupted run', async () => {
-    server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'AKIAFAKE000000000000', objects: await heapBucket(8, 5) });
+    server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'FAKE-access-key-id-0000', objects: await heapBucket(8, 5) });
     server.inject({ kind: 'slow', delayMs: 20 }, { times: 100_000 });
     const reference = workspace(HEAP_CONFIG, HEAP_ENV);
     expect(await exportWith(reference, 'heap', {})).toMatchObject({ exit_code: 0, rows: 48 });

@@ -174,12 +174,12 @@ describe('no unmasked vendor bytes on disk during an export', () => {
     // The bucket copy on disk is the test's own input: searched are the export folder and files made from now on.
     const since = Date.now() + 1;
     await new Promise((r) => setTimeout(r, 5));
-    const server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'AKIAFAKE000000000000', objects });
+    const server = await startS3Fake({ bucket: 'heap-rs3-test', accessKeyId: 'FAKE-access-key-id-0000', objects });
     servers.push(server);
     const dir = exportDir();
     const probe = probeAtFirstRecord(planted, dir, since);
     const exporter = createHeapExporter({
-      open: () => openS3Store({ bucket: 'heap-rs3-test', prefix: '', region: 'us-east-1', endpoint: server.url, forcePathStyle: true, credentials: { accessKeyId: 'AKIAFAKE000000000000', secretAccessKey: 'FAKE-test-secret-0000' }, origins: 'test', timeoutMs: 1_500 }),
+      open: () => openS3Store({ bucket: 'heap-rs3-test', prefix: '', region: 'us-east-1', endpoint: server.url, forcePathStyle: true, credentials: { accessKeyId: 'FAKE-access-key-id-0000', secretAccessKey: 'FAKE-test-secret-0000' }, origins: 'test', timeoutMs: 1_500 }),
     });
     const result = await runSyncExport({ exporter, dir, toolVersion: 'test', backoff: FAST_BACKOFF, transformFor: () => probe.transform });
     expect(result).toMatchObject({ exit_code: 0, rows: 300 });

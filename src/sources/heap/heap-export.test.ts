@@ -18,7 +18,7 @@ import { createHeapExporter, heapExporterDefinition } from './heap-export.js';
 import { openFolderStore, openS3Store } from './heap-store.js';
 
 const BUCKET = 'heap-rs3-test';
-const KEY_ID = 'AKIAFAKE000000000000';
+const KEY_ID = 'FAKE-access-key-id-0000';
 const SECRET = 'FAKE-test-secret-0000';
 const PII_KEY = 'FAKE-pii-key-0000000000000000000';
 const USER_A = 9007199254740993n;
@@ -237,7 +237,7 @@ describe('Heap Connect export from S3', () => {
 
   it('refused credentials stop the export with exit 3 and a hint naming the variables', async () => {
     await startBucket();
-    const err = await run({ exporter: s3Exporter('AKIAFAKEWRONG0000000') }).catch((e: unknown) => e);
+    const err = await run({ exporter: s3Exporter('FAKE-wrong-key-id-0000') }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'export_auth_failed', exitCode: EXIT.auth, hint: expect.stringContaining('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY') });
   });
 
