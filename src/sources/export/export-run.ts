@@ -11,10 +11,11 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { isUsageLabError, type UsageLabError } from '../../core/errors.js';
+import type { UsageLabError } from '../../core/errors.js';
 import { EXIT, type ExitCode } from '../../core/exit-codes.js';
+import { attemptUnit } from './unit-attempts.js';
 import { removeStaleTemps } from './atomic-file.js';
-import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { realClock, type ExportClock } from './export-clock.js';
 import { acquireExportLock } from './export-lock.js';
 import { ManifestStore, readManifest, type WindowEntry } from './export-manifest.js';
@@ -102,11 +103,6 @@ const WORK_DIR = '.work.tmp-';
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Errors that would hit every window alike: stop instead of failing each. */
-function stopsTheRun(err: unknown): boolean {
-  if (!isUsageLabError(err)) return true;
-  return err.exitCode === EXIT.auth || err.exitCode === EXIT.usage || err.exitCode === EXIT.internal;
-}
-
 function baseResult(exporter: SourceExporter, plan: ExportPlan, dir: string, dryRun: boolean): Omit<ExportRunResult, 'status' | 'exit_code' | 'windows' | 'rows' | 'bytes' | 'bytes_received' | 'requests' | 'retries' | 'rate_limit_wait_ms' | 'backoff_wait_ms' | 'duration_ms' | 'exported' | 'failed' | 'plan'> {
   return {
     version: 1,
@@ -249,37 +245,23 @@ class Run {
   }
 
   private async runWindow(w: ExportWindow): Promise<void> {
-    const attempts = this.options.windowAttempts ?? DEFAULT_WINDOW_ATTEMPTS;
-    const backoff = this.options.backoff ?? DEFAULT_BACKOFF;
-    this.tracker.windowStarted(w.label);
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopped) return;
-      try {
-        await this.fetchOnce(w);
-        this.tracker.windowFinished(w.label, true);
-        return;
-      } catch (err) {
-        if (stopsTheRun(err)) {
-          if (!this.stopped) {
-            this.stopped = true;
-            this.stopError = err;
-          }
-          this.tracker.windowFinished(w.label, false);
-          return;
-        }
-        const e = err as UsageLabError;
-        if (e.retryable && attempt < attempts) {
-          this.tracker.addRetry();
-          const before = this.clock.now();
-          await this.clock.sleep(fullJitterDelay(attempt, backoff, this.options.random), this.options.signal);
-          this.tracker.addWait('backoff', this.clock.now() - before);
-          continue;
-        }
-        await this.recordFailure(w, e);
-        this.tracker.windowFinished(w.label, false);
-        return;
-      }
-    }
+    await attemptUnit({
+      label: w.label,
+      attempts: this.options.windowAttempts ?? DEFAULT_WINDOW_ATTEMPTS,
+      backoff: this.options.backoff ?? DEFAULT_BACKOFF,
+      random: this.options.random,
+      signal: this.options.signal,
+      tracker: this.tracker,
+      clock: this.clock,
+      stopped: () => this.stopped,
+      stop: (err) => {
+        if (this.stopped) return;
+        this.stopped = true;
+        this.stopError = err;
+      },
+      fetch: () => this.fetchOnce(w),
+      recordFailure: (e) => this.recordFailure(w, e),
+    });
   }
 
   /** One attempt at a window: everything or nothing reaches the folder and the manifest. */

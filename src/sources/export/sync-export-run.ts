@@ -17,10 +17,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { isUsageLabError, type UsageLabError } from '../../core/errors.js';
+import { attemptUnit } from './unit-attempts.js';
+import type { UsageLabError } from '../../core/errors.js';
 import { EXIT, type ExitCode } from '../../core/exit-codes.js';
 import { removeStaleTemps, tempPathFor, writeFileAtomic } from './atomic-file.js';
-import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffPolicy } from './backoff.js';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { realClock, type ExportClock } from './export-clock.js';
 import { acquireExportLock } from './export-lock.js';
 import { ManifestStore, readManifest, type ExportManifest, type WindowEntry } from './export-manifest.js';
@@ -104,11 +105,6 @@ export interface SyncExportRunOptions {
 const DEFAULT_SYNC_ATTEMPTS = 3;
 const WORK_DIR = '.work.tmp-';
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-function stopsTheRun(err: unknown): boolean {
-  if (!isUsageLabError(err)) return true;
-  return err.exitCode === EXIT.auth || err.exitCode === EXIT.usage || err.exitCode === EXIT.internal;
-}
 
 interface SyncPlan {
   readonly mode: ExportRunResult['mode'];
@@ -323,36 +319,23 @@ class SyncRun {
   }
 
   private async runSync(sync: SyncRef): Promise<void> {
-    const attempts = this.options.syncAttempts ?? DEFAULT_SYNC_ATTEMPTS;
-    this.tracker.windowStarted(sync.key);
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopped) return;
-      try {
-        await this.fetchOnce(sync);
-        this.tracker.windowFinished(sync.key, true);
-        return;
-      } catch (err) {
-        if (stopsTheRun(err)) {
-          if (!this.stopped) {
-            this.stopped = true;
-            this.stopError = err;
-          }
-          this.tracker.windowFinished(sync.key, false);
-          return;
-        }
-        const e = err as UsageLabError;
-        if (e.retryable && attempt < attempts) {
-          this.tracker.addRetry();
-          const before = this.clock.now();
-          await this.clock.sleep(fullJitterDelay(attempt, this.backoff, this.random), this.options.signal);
-          this.tracker.addWait('backoff', this.clock.now() - before);
-          continue;
-        }
-        await this.recordFailure(sync, e);
-        this.tracker.windowFinished(sync.key, false);
-        return;
-      }
-    }
+    await attemptUnit({
+      label: sync.key,
+      attempts: this.options.syncAttempts ?? DEFAULT_SYNC_ATTEMPTS,
+      backoff: this.backoff,
+      random: this.random,
+      signal: this.options.signal,
+      tracker: this.tracker,
+      clock: this.clock,
+      stopped: () => this.stopped,
+      stop: (err) => {
+        if (this.stopped) return;
+        this.stopped = true;
+        this.stopError = err;
+      },
+      fetch: () => this.fetchOnce(sync),
+      recordFailure: (e) => this.recordFailure(sync, e),
+    });
   }
 
   /** One attempt at a sync: the folder, its side files and its manifest entry, in that order, or nothing. */
