@@ -5,6 +5,7 @@ import { EXIT } from '../../core/exit-codes.js';
 import type { BoundValue } from '../../sql/bound-params.js';
 import type { AnalysisSession, ClickhouseAnalysisSession } from '../analysis-kind.js';
 import type { ClickhouseQuery } from '../../sql/clickhouse/clickhouse-params.js';
+import { traceStatement } from '../../core/statement-trace.js';
 
 export interface BuiltQuery {
   sql: string;
@@ -51,8 +52,10 @@ function plain(value: unknown): unknown {
  * strings. DATE columns come back as instants, so cast them to VARCHAR in SQL to get `YYYY-MM-DD`.
  */
 export async function queryRows<T = Record<string, unknown>>(session: AnalysisSession, query: BuiltQuery): Promise<T[]> {
+  const started = Date.now();
   try {
     const reader = await session.connection.runAndReadAll(query.sql, query.params as DuckDBValue[]);
+    traceStatement(query.sql, started);
     return reader.getRowObjectsJS().map((row) => plain(row) as T);
   } catch (err) {
     throw queryFailed(err, query.sql);

@@ -27,6 +27,7 @@ import { queryFailed } from '../common/run-support.js';
 import type { BuiltQuery } from './funnel-query.js';
 import { Sorter, UnitCursor, UnitEvents } from './funnel-unit-events.js';
 import type { UnitFields } from './funnel-units-query.js';
+import { traceStatement } from '../../core/statement-trace.js';
 
 /**
  * The units' hashes in the order their runs came, to prove afterwards that no unit had two runs: sorted, a
@@ -172,7 +173,9 @@ export async function forEachStoredUnit(
     // Materialized, not streamed, and its chunks read synchronously: DuckDB fills the result on all its threads
     // at once; a streamed fetch per chunk (~480 for 10M events) cost more CPU than the scan, and an asynchronous
     // fetchChunk per chunk more than getChunk.
+    const started = Date.now();
     result = await session.connection.run(query.sql, query.params as DuckDBValue[]);
+    traceStatement(query.sql, started);
   } catch (err) {
     throw queryFailed(err, query.sql);
   }

@@ -33,6 +33,7 @@ import {
   type PathTransition,
 } from './paths-result.js';
 import { pathsRules } from './paths-rules.js';
+import { traceStatement } from '../../core/statement-trace.js';
 
 interface TotalsRow {
   units: number;
@@ -109,7 +110,9 @@ async function withTempTable<T>(session: AnalysisSession, create: { sql: string;
   const table = `ul_paths_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
   const sql = `CREATE TEMP TABLE ${quoteIdent(table)} AS ${create.sql}`;
   try {
+    const started = Date.now();
     await session.connection.run(sql, create.params as DuckDBValue[]);
+    traceStatement(sql, started);
   } catch (err) {
     throw queryFailed(err, sql);
   }

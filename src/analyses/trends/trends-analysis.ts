@@ -44,6 +44,7 @@ import {
 import { resolveTrendsDefinition, type TrendsResult } from './trends-result.js';
 import { chActiveDaysQuery, chBreakdownRankQuery, chCountsQuery, chDailyActiveQuery, chDataSpanQuery, chLifecycleQuery } from './trends-query-clickhouse.js';
 import { trendsRules } from './trends-rules.js';
+import { traceStatement } from '../../core/statement-trace.js';
 
 type Range = { from: string; to: string };
 
@@ -144,7 +145,9 @@ async function withPersonDays<T>(session: AnalysisSession, def: TrendsDefinition
   const table = `ul_trends_days_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
   const create = buildPersonDaysTable(table, def, options, window, plan);
   try {
+    const started = Date.now();
     await session.connection.run(create.sql, create.params as never);
+    traceStatement(create.sql, started);
   } catch (err) {
     throw queryFailed(err, create.sql);
   }

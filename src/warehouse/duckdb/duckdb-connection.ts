@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
-import { redactSecrets } from '../../core/secret-redaction.js';
+import { traceStatement } from '../../core/statement-trace.js';
 
 // The driver renders TIMESTAMPTZ with the process's local offset; results must not depend on TZ, so: UTC.
 DuckDBTimestampTZValue.timezoneOffsetInMinutes = 0;
@@ -28,9 +28,6 @@ export interface DuckdbOpenOptions {
 
 export type Row = Record<string, unknown>;
 
-/** USAGELAB_TRACE=1 logs every statement slower than 200 ms to stderr (for profiling imports). */
-const TRACE = process.env.USAGELAB_TRACE === '1';
-const TRACE_MS = Number(process.env.USAGELAB_TRACE_MS ?? 200);
 
 export class DuckdbSession {
   private constructor(
@@ -78,7 +75,7 @@ export class DuckdbSession {
     const started = Date.now();
     try {
       await this.connection.run(sql, params);
-      if (TRACE && Date.now() - started >= TRACE_MS) process.stderr.write(redactSecrets(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`));
+      traceStatement(sql, started);
     } catch (err) {
       throw wrapDriverError(err, sql);
     }
