@@ -16,6 +16,12 @@ export interface AnalysisSession {
   /** Absent on the embedded warehouse's sessions: every session without `engine: 'clickhouse'` is DuckDB. */
   readonly engine?: 'duckdb';
   readonly connection: DuckDBConnection;
+  /**
+   * Answers of bookkeeping statements (the excluded summary), by SQL text and parameters, shared by runs whose
+   * data cannot change in between: the report's pool sets one for its connections; a workspace's own session
+   * never does, since an import may change the events between two runs.
+   */
+  readonly memo?: Map<string, Promise<unknown>>;
 }
 
 export type WarehouseEngine = 'duckdb' | 'clickhouse';

@@ -6,7 +6,7 @@
  * own file) and a workspace with a saved funnel and a feature catalog is written beside it.
  *
  * Printed: wall and CPU time (user + sys of this process, DuckDB's threads included) and the load average, for a
- * cold run and BENCH_REPORT_WARM warm ones (default 3, median), with BENCH_REPORT_CONNECTIONS connections side by side (default 2); then
+ * cold run and BENCH_REPORT_WARM warm ones (default 3, median), with BENCH_REPORT_CONNECTIONS connections side by side (default: the report's, half the cores); then
  * where the time goes: each analysis run's time from the moment it had a connection (with BENCH_REPORT_CONNECTIONS=1
  * runs do not overlap and each one's CPU time is printed too), and the chart rendering.
  */
@@ -15,6 +15,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openWorkspace } from '../library/workspace.js';
 import { writeMonthlyReport } from '../reports/monthly-report.js';
+import { defaultReportConnections } from '../reports/report-data.js';
 import { BENCH_FUNNEL_STEPS, generateAnalysisWarehouse } from './analysis-warehouse.js';
 
 export const REPORT_MONTH = '2024-02';
@@ -60,7 +61,7 @@ const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 export async function runReportBench(root: string): Promise<void> {
   const n = Number(process.env.BENCH_REPORT_EVENTS ?? 10_000_000);
-  const connections = Number(process.env.BENCH_REPORT_CONNECTIONS ?? 2);
+  const connections = process.env.BENCH_REPORT_CONNECTIONS === undefined ? defaultReportConnections() : Number(process.env.BENCH_REPORT_CONNECTIONS);
   const warmRuns = Math.max(1, Number(process.env.BENCH_REPORT_WARM ?? 3));
   const dataDir = resolve(root, 'bench-data');
   mkdirSync(dataDir, { recursive: true });

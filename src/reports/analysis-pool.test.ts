@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { trendsAnalysis } from '../analyses/trends/trends-analysis.js';
 import type { Workspace } from '../library/workspace.js';
-import { ev, insertEvents } from '../test-support/analysis-events.js';
+import { ev, insertEvents, tagPerson } from '../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../test-support/temp-workspace.js';
 import { AnalysisPool } from './analysis-pool.js';
 
@@ -52,6 +52,21 @@ describe('the report analysis pool', () => {
       await expect(pool.run(trendsAnalysis, { ...events('bad'), interval: 'fortnight' })).rejects.toMatchObject({ code: expect.stringMatching(/^trends_/) });
       await expect(pool.run(trendsAnalysis, { ...events('bad'), interval: 'fortnight' })).rejects.toMatchObject({ code: expect.stringMatching(/^trends_/) });
       expect(pool.counts.reused).toBe(0);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('counts what the exclusions left out once per range and filters, for every run that asks', async () => {
+    await tagPerson(ws.warehouse, 'p2', 'internal');
+    const pool = await AnalysisPool.open(ws, 2);
+    try {
+      const inputs = [events('a'), { ...events('b'), measure: 'people' }, { ...events('c', 'week'), where: { event_name: 'signup' } }];
+      const together = await Promise.all(inputs.map((i) => pool.run(trendsAnalysis, i)));
+      for (const [i, input] of inputs.entries()) expect(together[i]).toEqual(await ws.runAnalysis(trendsAnalysis, input));
+      expect(together[0]!.excluded).toMatchObject({ people: 1, events: 1 });
+      // Two statements: the range without filters (asked twice) and with the event filter.
+      expect(await pool.withSession('memo', async (s) => s.memo?.size)).toBe(2);
     } finally {
       pool.close();
     }

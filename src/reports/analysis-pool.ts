@@ -20,6 +20,8 @@ export type RunAnalysis = <D, R>(kind: AnalysisKind<D, R>, input: unknown, extra
 
 /** A stable text of a value: object keys sorted, so equal definitions give equal keys. */
 function stableText(value: unknown): string {
+  // A Date has no own keys: as an object it would read "{}" whatever its time.
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (value instanceof Map) return stableText([...value.entries()]);
   if (Array.isArray(value)) return `[${value.map(stableText).join(',')}]`;
   if (value !== null && typeof value === 'object') {
@@ -50,6 +52,8 @@ export class AnalysisPool {
   private readonly idle: AnalysisSession[] = [];
   private readonly waiting: ((s: AnalysisSession) => void)[] = [];
   private readonly opened: DuckDBConnection[] = [];
+  /** Shared by the pool's connections: the report reads a warehouse that does not change while it runs. */
+  private readonly memo = new Map<string, Promise<unknown>>();
   /** Runs done and runs answered from the cache (the bench prints them). */
   readonly counts = { runs: 0, reused: 0 };
 
@@ -68,7 +72,7 @@ export class AnalysisPool {
         pool.opened.push(connection);
         // As DuckdbSession.open does: results must not depend on the process time zone.
         await connection.run("SET TimeZone = 'UTC'");
-        pool.idle.push({ connection });
+        pool.idle.push({ connection, memo: pool.memo });
       }
     } catch (err) {
       pool.close();
@@ -120,14 +124,18 @@ export class AnalysisPool {
     }
   }
 
-  /** A free connection for a query of the report's own (bookkeeping facts, weekly friction). */
-  async withSession<T>(body: (session: AnalysisSession) => Promise<T>): Promise<T> {
-    if (this.opened.length === 0) return body(this.ws.warehouse);
-    const session = await this.acquire();
+  /** A free connection for a query of the report's own (bookkeeping facts, weekly friction), told to onRun as `label`. */
+  async withSession<T>(label: string, body: (session: AnalysisSession) => Promise<T>): Promise<T> {
+    const session = this.opened.length === 0 ? null : await this.acquire();
+    const started = performance.now();
+    const cpu = process.cpuUsage();
     try {
-      return await body(session);
+      const result = await body(session ?? this.ws.warehouse);
+      const used = process.cpuUsage(cpu);
+      this.onRun?.(label, (performance.now() - started) / 1000, (used.user + used.system) / 1e6);
+      return result;
     } finally {
-      this.release(session);
+      if (session !== null) this.release(session);
     }
   }
 

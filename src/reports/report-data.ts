@@ -32,7 +32,8 @@ import { computeInsights, settled } from './insights/insights.js';
 import { AnalysisPool, type RunListener } from './analysis-pool.js';
 import { weeklyFriction, type WeeklyFriction } from './weekly-friction.js';
 import type { InsightsResult } from './insights/insight-result.js';
-import { monthsEndingWith, reportMonth, weeksOf, type ReportMonth } from './report-period.js';
+import { NEW_PEOPLE_RETENTION, retentionRange } from './new-people-retention.js';
+import { reportMonth, weeksOf, type ReportMonth } from './report-period.js';
 import { periodInstants, piiFacts, qualityFacts, sourceFreshness, type PeriodInstants, type PiiFacts, type QualityFacts, type SourceFreshness } from './report-warehouse-facts.js';
 
 type ActiveUsersResult = Extract<TrendsResult, { measure: 'active_users' }>;
@@ -119,19 +120,26 @@ export function lateDataDays(ws: Workspace, source: string): number {
 /** The built-in definitions: what the report shows when usagelab.yaml names no saved query. */
 export const BUILT_IN = {
   paths: { kind: 'paths', name: 'Top page paths', step: 'page', depth: 4 },
-  retention: { kind: 'retention', name: 'Weekly retention of new people', target: '$any', returning: '$any', cohort: 'first_time', interval: 'week', intervals: 6 },
+  retention: NEW_PEOPLE_RETENTION,
   friction: { kind: 'friction', name: 'Friction hotspots' },
   adoption: { kind: 'adoption', name: 'Feature adoption', interval: 'week', retention_intervals: 0 },
 } as const;
 
-/** How many months of cohorts the retention heatmap shows (ending with the report month). */
-export const RETENTION_MONTHS = 3;
 
 export interface CollectOptions {
-  /** DuckDB connections the analyses run on side by side (default: the cores, 2 to 4). */
+  /** DuckDB connections the analyses run on side by side (default: half the cores, 1 to 4). */
   connections?: number;
   /** Called as each analysis run (and the chart rendering) ends: the bench prints where the time goes. */
   onRun?: RunListener;
+}
+
+/**
+ * Connections for the report's runs: half the cores, 1 to 4. Every statement already runs on all of DuckDB's
+ * threads; a second connection only overlaps single-threaded phases, and on 2 cores that gained less than two
+ * queries lost to sharing the cores (docs/performance.md "Report").
+ */
+export function defaultReportConnections(): number {
+  return Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2)));
 }
 
 export async function collectReportData(ws: Workspace, monthText: string, config: ReportConfig, options: CollectOptions = {}): Promise<ReportData> {
@@ -152,16 +160,16 @@ export async function collectReportData(ws: Workspace, monthText: string, config
   const adoptionInput = config.adoption == null ? BUILT_IN.adoption : savedQuery(ws, config.adoption, 'adoption', 'adoption').doc;
   const retentionInput = config.retention == null ? BUILT_IN.retention : savedQuery(ws, config.retention, 'retention', 'retention').doc;
   const segmentNames = config.segments ?? [...new Set([...ws.segments().values()].map((s) => s.name))].sort();
-  const pool = await AnalysisPool.open(ws, options.connections ?? Math.min(4, Math.max(2, availableParallelism())), options.onRun);
+  const pool = await AnalysisPool.open(ws, options.connections ?? defaultReportConnections(), options.onRun);
   try {
     const run = pool.run;
     const over = <D, R>(kind: AnalysisKind<D, R>, input: Record<string, unknown>, r: DateRange, extra?: object, file?: string): Promise<R> =>
       run(kind, { ...input, date_range: { ...r } }, extra, file);
 
     // Everything below is independent: it is started at once and the pool runs it on its connections.
-    const sources = pool.withSession((s) => sourceFreshness(s, period, (src) => lateDataDays(ws, src)));
-    const quality = pool.withSession((s) => qualityFacts(s, period));
-    const pii = pool.withSession((s) => piiFacts(s, period));
+    const sources = pool.withSession('facts: sources', (s) => sourceFreshness(s, period, (src) => lateDataDays(ws, src)));
+    const quality = pool.withSession('facts: quality', (s) => qualityFacts(s, period));
+    const pii = pool.withSession('facts: personal data', (s) => piiFacts(s, period));
     const activeDaily = over(trendsAnalysis, { kind: 'trends', name: 'Active users', measure: 'active_users', interval: 'day' }, both) as Promise<ActiveUsersResult>;
     const lifecycle = over(trendsAnalysis, { kind: 'trends', name: 'New and returning', measure: 'lifecycle', interval: 'month' }, both) as Promise<LifecycleResult>;
     // Product events only (kind custom); the tools' automatic ones among them are dropped by the section, so
@@ -191,7 +199,7 @@ export async function collectReportData(ws: Workspace, monthText: string, config
 
     const friction = over(frictionAnalysis, frictionInput, range);
     // One grouped pass for the weekly rates (weekly-friction.ts), counted as the friction analysis counts.
-    const frictionWeeks = pool.withSession((s) =>
+    const frictionWeeks = pool.withSession('weekly frustration rates', (s) =>
       weeklyFriction(s, frictionDefinition, weeksOf(range, ws.config.week_start), { kind: 'friction', timezone, segments: ws.segments() }),
     );
 
@@ -203,9 +211,8 @@ export async function collectReportData(ws: Workspace, monthText: string, config
       },
     );
 
-    const cohortFrom = reportMonth(monthsEndingWith(month.month, RETENTION_MONTHS)[0]!).range.from;
     // "Now" is the end of the report month: a re-run later gives the same heatmap (cells after it stay incomplete).
-    const retention = over(retentionAnalysis, retentionInput, { from: cohortFrom, to: range.to }, { now: new Date(period.end) });
+    const retention = over(retentionAnalysis, retentionInput, retentionRange(month.month), { now: new Date(period.end) });
 
     const segments = segmentNames.map(async (name): Promise<SegmentReport> => ({
       name,
@@ -214,7 +221,7 @@ export async function collectReportData(ws: Workspace, monthText: string, config
 
     // The insights module runs its own comparisons (docs/insights.md) through the same pool: definitions the
     // report already ran (the month's adoption) are answered from it.
-    const insights = computeInsights(ws, { month: month.month, run });
+    const insights = computeInsights(ws, { month: month.month, pool });
 
     const [sourcesV, qualityV, piiV, activeDailyV, lifecycleV, topEventsV, topPagesV, pathsV, frictionV, frictionWeeksV, adoptionV, retentionV, insightsV, funnelsV, segmentsV] = await settled([
       sources,

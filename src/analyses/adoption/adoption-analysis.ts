@@ -40,6 +40,7 @@ import type {
   ResolvedAdoptionDefinition,
 } from './adoption-result.js';
 import type { CatalogFeature, FeatureCatalog } from './feature-catalog.js';
+import { traceStatement } from '../../core/statement-trace.js';
 
 export interface AdoptionRunOptions extends AnalysisRunOptions {
   /** The feature catalog (queries/features.yaml; the library reads it with loadFeatureCatalog). */
@@ -152,7 +153,9 @@ const groupKey = (f: number, grp: string | null): string => `${f}\u0000${grp ===
 
 async function run(session: AnalysisSession, query: BuiltQuery): Promise<void> {
   try {
+    const started = Date.now();
     await session.connection.run(query.sql, query.params as DuckDBValue[]);
+    traceStatement(query.sql, started);
   } catch (err) {
     throw queryFailed(err, query.sql);
   }

@@ -112,7 +112,8 @@ function relevantEvents(features: readonly CatalogFeature[], params: BoundParams
 /**
  * Step 1 of the feature events: every in-scope event some feature needs, once, with one use flag (u<i>) and one
  * signals-matcher flag (x<i>) per feature, and `b`, the local start (DATE) of the retention interval holding it.
- * Uses are kept from the start of the date range with no end (retention follows users past it).
+ * Uses are kept from the start of the date range with no end when retention is measured (it follows users past
+ * the range), else up to the range's end.
  *
  * A table rather than a materialized CTE: DuckDB would push the per-feature filters of step 2 back into the scan as
  * one large OR of flag expressions, which costs more than the whole scan.
@@ -123,6 +124,8 @@ export function buildMarkedEventsTable(tables: AdoptionTables, features: readonl
   const marks = features.map((f, i) => `${anyMatcher(f.match, params)} AS u${i},\n       ${anyMatcher(f.signals, params)} AS x${i}`);
   const where = [...built.conditions];
   if (built.lo !== null) where.push(`${E}.occurred_at >= ${built.lo}`);
+  // Without retention (no interval) only uses in the period count: nothing after the range is read.
+  if (options.interval === null && built.hi !== null) where.push(`${E}.occurred_at < ${built.hi}`);
   where.push(relevantEvents(features, params));
   const bucket = options.interval === null ? 'CAST(NULL AS DATE)' : bucketStart(options.interval, `${E}.occurred_at`, params.bind(options.timezone), options.weekStart);
   const sql = `CREATE TEMP TABLE ${quoteIdent(tables.marked)} AS

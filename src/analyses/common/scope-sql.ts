@@ -11,7 +11,7 @@ import { fieldTextExpression, filterCondition, parseEventField } from '../event-
 import type { SegmentDefinition } from '../segment/segment-definition.js';
 import { segmentMembersSql } from '../segment/segment-query.js';
 import { PERSON_TAGS, type AnalysisScope } from './definition-parts.js';
-import { queryRows } from './run-support.js';
+import { queryRows, type BuiltQuery } from './run-support.js';
 import { SEGMENT_PREFIX } from './scope-rules.js';
 
 export interface ScopeOptions {
@@ -92,21 +92,36 @@ export function buildScope(scope: AnalysisScope, params: BoundParams, alias: str
     }
   }
 
-  let lo: string | null = null;
-  let hi: string | null = null;
-  let inRange = 'TRUE';
-  if (scope.date_range != null) {
-    // Local midnights in the configured time zone, as instants: DST days are 23 or 25 hours long.
-    const tz = params.bind(options.timezone);
-    ctes.push(`ul_bounds AS (
-  SELECT timezone(${tz}, CAST(CAST(${params.bind(scope.date_range.from)} AS DATE) AS TIMESTAMP)) AS lo,
-         timezone(${tz}, CAST(CAST(${params.bind(scope.date_range.to)} AS DATE) + 1 AS TIMESTAMP)) AS hi
-)`);
-    lo = '(SELECT lo FROM ul_bounds)';
-    hi = '(SELECT hi FROM ul_bounds)';
-    inRange = `(${alias}.occurred_at >= ${lo} AND ${alias}.occurred_at < ${hi})`;
-  }
-  return { ctes, conditions, exclusions, inRange, lo, hi, breakdown };
+  const range = scope.date_range ?? null;
+  if (range === null) return { ctes, conditions, exclusions, inRange: 'TRUE', lo: null, hi: null, breakdown };
+  // Local midnights in the configured time zone, as instants: DST days are 23 or 25 hours long. Constant
+  // expressions (folded once), not a bounds CTE: compared with a constant, the range is a filter of the scan itself
+  // instead of a join with a subquery's row, which made every scoped scan slower. Each part is bound on first use:
+  // a statement must use every parameter it is given, and callers ask for lo, hi or neither.
+  let tz: string | null = null;
+  const midnight = (date: string, plusDays: number): string => {
+    tz ??= params.bind(options.timezone);
+    return `timezone(${tz}, CAST(CAST(${params.bind(date)} AS DATE)${plusDays === 0 ? '' : ` + ${plusDays}`} AS TIMESTAMP))`;
+  };
+  let loSql: string | null = null;
+  let hiSql: string | null = null;
+  const bounds = (): { lo: string; hi: string } => ({ lo: (loSql ??= midnight(range.from, 0)), hi: (hiSql ??= midnight(range.to, 1)) });
+  return {
+    ctes,
+    conditions,
+    exclusions,
+    get inRange() {
+      const { lo, hi } = bounds();
+      return `(${alias}.occurred_at >= ${lo} AND ${alias}.occurred_at < ${hi})`;
+    },
+    get lo() {
+      return (loSql ??= midnight(range.from, 0));
+    },
+    get hi() {
+      return (hiSql ??= midnight(range.to, 1));
+    },
+    breakdown,
+  };
 }
 
 /** `WITH a, b` for a list of CTEs ('' when empty). */
@@ -124,6 +139,19 @@ export interface ExcludedSummary {
   share_of_events: number | null;
 }
 
+/** `run()`, or the answer the session's memo holds for the same statement and parameters. */
+function memoized<T>(session: AnalysisSession, query: BuiltQuery, run: () => Promise<T>): Promise<T> {
+  if (session.memo === undefined) return run();
+  const key = `${query.sql}\u0000${JSON.stringify(query.params, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+  const hit = session.memo.get(key) as Promise<T> | undefined;
+  if (hit !== undefined) return hit;
+  const running = run();
+  session.memo.set(key, running);
+  // A failure is not kept: the caller sees it, and a later run asks again.
+  running.catch(() => session.memo?.delete(key));
+  return running;
+}
+
 export async function excludedSummary(session: AnalysisSession, scope: AnalysisScope, params: BoundParams, options: ScopeOptions): Promise<ExcludedSummary> {
   const by = [...scope.exclude];
   if (by.length === 0) return { by, people: 0, events: 0, share_of_events: null };
@@ -134,7 +162,8 @@ export async function excludedSummary(session: AnalysisSession, scope: AnalysisS
   count(*) FILTER (WHERE ${excluded}) AS events,
   count(DISTINCT e.person_id) FILTER (WHERE ${excluded}) AS people
 FROM events e WHERE ${[...filters, built.inRange].join(' AND ')}`;
-  const [row] = await queryRows<{ total: number; events: number; people: number }>(session, { sql, params: [...params.values] });
+  const query = { sql, params: [...params.values] };
+  const [row] = await memoized(session, query, () => queryRows<{ total: number; events: number; people: number }>(session, query));
   const total = row?.total ?? 0;
   return { by, people: row?.people ?? 0, events: row?.events ?? 0, share_of_events: total === 0 ? null : (row?.events ?? 0) / total };
 }

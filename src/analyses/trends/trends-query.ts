@@ -247,11 +247,14 @@ WHERE d >= ${from} AND d <= ${to}`;
  */
 export function buildActiveDaysQuery(table: string, range: { from: string; to: string }, interval: CalendarInterval, weekStart: WeekStart): BuiltQuery {
   const params = new BoundParams();
-  const sql = `WITH ul_person_period AS MATERIALIZED (
-  SELECT k, ${dayBucket(interval, 'day', weekStart)} AS bucket, person, count(*) AS n
-  FROM ${quoteIdent(table)}
-  WHERE day >= CAST(${params.bind(range.from)} AS DATE) AND day <= CAST(${params.bind(range.to)} AS DATE)
-  GROUP BY ALL
+  const inRange = `day >= CAST(${params.bind(range.from)} AS DATE) AND day <= CAST(${params.bind(range.to)} AS DATE)`;
+  // Daily: each person-day row is already one person with one active day in its interval (no grouping needed).
+  const personPeriod =
+    interval === 'day'
+      ? `SELECT k, day AS bucket, person, 1 AS n FROM ${quoteIdent(table)} WHERE ${inRange}`
+      : `SELECT k, ${dayBucket(interval, 'day', weekStart)} AS bucket, person, count(*) AS n FROM ${quoteIdent(table)} WHERE ${inRange} GROUP BY ALL`;
+  const sql = `WITH ul_person_period AS ${interval === 'day' ? 'NOT MATERIALIZED' : 'MATERIALIZED'} (
+  ${personPeriod}
 )
 SELECT k, CAST(bucket AS VARCHAR) AS period, 0 AS whole, n AS days, count(*) AS people
 FROM ul_person_period
