@@ -2,13 +2,15 @@
  * Turns analysis results into tested comparisons (docs/insights.md#what-is-compared): conversion of each funnel
  * step pair month over month and per group against the rest, each page's friction against the other pages and
  * against the previous month, each feature's adoption and frustration against the catalog's thresholds and the
- * previous month. Pure functions over results: insights.ts runs the analyses.
+ * previous month, new people's week-1 retention month over month and per saved segment against the rest. Pure
+ * functions over results: insights.ts runs the analyses.
  */
 import type { AdoptionResult, FeatureCore } from '../../analyses/adoption/adoption-result.js';
-import type { FrictionResult } from '../../analyses/friction/friction-result.js';
 import type { FunnelResult, FunnelStepResult, ResolvedFunnelDefinition } from '../../analyses/funnel/funnel-result.js';
+import type { RetentionCohort, RetentionResult } from '../../analyses/retention/retention-result.js';
 import { count as num } from '../report-format.js';
 import type { InsightComparison, InsightKind, InsightSide, InsightSubject } from './insight-result.js';
+import type { PageFriction, PageSignalSessions } from './page-friction.js';
 import { cohensH, newcombeDifferenceInterval, oneProportionZTest, twoProportionZTest, wilsonInterval, type Interval, type TestResult } from './insight-stats.js';
 
 /** A comparison ready for ranking: everything of an Insight but the rank and the q-value. */
@@ -181,15 +183,109 @@ export function conversionCandidates(run: FunnelRun, months: { current: string; 
   return { candidates: out, below_min_sample: below };
 }
 
+// ——— retention ———
+
+/**
+ * New people's week-1 retention (new-people-retention.ts: weekly first-time cohorts, as of the end of the month),
+ * and the same per saved segment (breakdown: segment:NAME).
+ */
+export interface RetentionRun {
+  result: RetentionResult;
+  breakdowns: RetentionResult[];
+  /** The ad hoc command that shows the result. */
+  query: string;
+}
+
+/** Σ over the weekly cohorts starting in `month` (YYYY-MM) whose week 1 is complete; null without one. */
+function weekOne(cohorts: readonly RetentionCohort[], month: string): { x: number; n: number } | null {
+  let x = 0;
+  let n = 0;
+  let any = false;
+  for (const c of cohorts) {
+    const cell = c.intervals.find((i) => i.k === 1);
+    if (!c.start.startsWith(month) || cell === undefined || !cell.complete || cell.count === null) continue;
+    any = true;
+    x += cell.count;
+    n += c.size;
+  }
+  return any ? { x, n } : null;
+}
+
+export function retentionCandidates(run: RetentionRun, months: { current: string; previous: string }, rules: SampleRules): CandidateSet {
+  const out: Candidate[] = [];
+  let below = 0;
+  const metric = 'week-1 retention of new people';
+  const back = 'came back the week after the one they were first seen in';
+  const current = weekOne(run.result.cohorts, months.current);
+  const before = weekOne(run.result.cohorts, months.previous);
+  if (current !== null && before !== null) {
+    const pair = { current: side(months.current, current.x, current.n), baseline: side(months.previous, before.x, before.n) };
+    const c = compareCounts(pair, rules);
+    if (c === null) below++;
+    else {
+      const dir = c.effect.absolute >= 0 ? 'up' : 'down';
+      out.push({
+        id: 'retention:mom:new-people:week1',
+        kind: 'retention',
+        comparison: 'month_over_month',
+        title: `Week-1 retention of new people went ${dir} in ${months.current}`,
+        detail: `${pct(pair.current.value)} of the people first seen in the weeks starting in ${months.current} ${back} (${num(current.x)} of ${num(current.n)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.x)} of ${num(before.n)}), ${pts(c.effect.absolute)}.`,
+        metric,
+        direction: dir,
+        subject: EMPTY_SUBJECT,
+        ...pair,
+        ...c,
+        query: run.query,
+        reportable: true,
+      });
+    }
+  }
+  for (const result of run.breakdowns) {
+    const field = result.definition.breakdown ?? '';
+    const segment = field.replace(/^segment:/, '');
+    // A segment breakdown has two groups, the segment and "not NAME": the segment against the rest is the test.
+    const groups = result.breakdown ?? [];
+    const inside = groups.find((g) => g.value === segment);
+    if (inside === undefined) continue;
+    const a = weekOne(inside.cohorts, months.current);
+    const b = groups
+      .filter((g) => g !== inside)
+      .map((g) => weekOne(g.cohorts, months.current))
+      .reduce<{ x: number; n: number } | null>((t, w) => (w === null ? t : { x: (t?.x ?? 0) + w.x, n: (t?.n ?? 0) + w.n }), null);
+    if (a === null || b === null) continue;
+    const pair = { current: side(`segment ${segment}`, a.x, a.n), baseline: side('everyone else', b.x, b.n) };
+    const c = compareCounts(pair, rules);
+    if (c === null) {
+      below++;
+      continue;
+    }
+    const dir = c.effect.absolute >= 0 ? 'up' : 'down';
+    out.push({
+      id: `retention:segment:${segment}:week1`,
+      kind: 'retention',
+      comparison: 'segment_vs_rest',
+      title: `New people in segment ${segment} retain ${dir === 'up' ? 'better' : 'worse'} in week 1`,
+      detail: `${months.current}: ${pct(pair.current.value)} of new people in segment ${segment} ${back} (${num(a.x)} of ${num(a.n)}) against ${pct(pair.baseline.value)} of everyone else (${num(b.x)} of ${num(b.n)}), ${pts(c.effect.absolute)}.`,
+      metric,
+      direction: dir,
+      subject: { ...EMPTY_SUBJECT, segment: { field, value: segment } },
+      ...pair,
+      ...c,
+      query: `${run.query} --breakdown ${field}`,
+      reportable: true,
+    });
+  }
+  return { candidates: out, below_min_sample: below };
+}
+
 // ——— friction ———
 
 export type FrictionSignalName = 'rage' | 'dead' | 'error';
 
-/** Friction results of one signal (signals: [that one]), for the month and the month before. */
+/** One signal's page counts (page-friction.ts), for the month and the month before. */
 export interface FrictionRun {
   signal: FrictionSignalName;
-  current: FrictionResult;
-  previous: FrictionResult | null;
+  pages: PageFriction;
   /** The ad hoc command for the month. */
   query: string;
 }
@@ -197,42 +293,38 @@ export interface FrictionRun {
 const SIGNAL_WORDS: Record<FrictionSignalName, string> = { rage: 'rage clicks', dead: 'dead clicks', error: 'errors' };
 
 /** The element with the most affected sessions on the page, when it holds at least half of the page's. */
-function mainElement(result: FrictionResult, page: string, pageSessionsWithSignal: number): InsightSubject['element'] {
-  const top = result.hotspots.filter((h) => h.page === page).sort((a, b) => b.sessions - a.sessions)[0];
+function mainElement(run: FrictionRun, page: string, pageSessionsWithSignal: number): InsightSubject['element'] {
+  const top = run.pages.elements[run.signal].get(page);
   if (top === undefined || (top.text === null && top.selector === null) || top.sessions * 2 < pageSessionsWithSignal) return null;
   return { text: top.text, selector: top.selector, sessions: top.sessions };
 }
 
-/** Sessions on the page with the signal: the error signal also counts exception events (error_pages). */
-function pageCounts(result: FrictionResult, signal: FrictionSignalName): Map<string, { x: number; n: number }> {
-  const out = new Map<string, { x: number; n: number }>();
-  if (signal === 'error') {
-    for (const p of result.error_pages) if (p.page !== null) out.set(p.page, { x: p.sessions_with_error, n: p.sessions });
-  } else {
-    for (const p of result.pages) if (p.page !== null) out.set(p.page, { x: p.sessions_with_signal, n: p.sessions });
-  }
-  return out;
+/** Per page: sessions on it with the signal (x) of its sessions (n). */
+function pageCounts(pages: ReadonlyMap<string, PageSignalSessions>, signal: FrictionSignalName): Map<string, { x: number; n: number }> {
+  return new Map([...pages].map(([page, p]) => [page, { x: p.with[signal], n: p.sessions }]));
 }
 
 export function frictionCandidates(run: FrictionRun, months: { current: string; previous: string }, rules: SampleRules): CandidateSet {
   const out: Candidate[] = [];
   let below = 0;
   const words = SIGNAL_WORDS[run.signal];
-  const current = pageCounts(run.current, run.signal);
+  const current = pageCounts(run.pages.current, run.signal);
   let totalX = 0;
   let totalN = 0;
   for (const v of current.values()) {
     totalX += v.x;
     totalN += v.n;
   }
+  // Pages where the signal occurred are tested; every page's sessions make up the rest.
   for (const [page, { x, n }] of current) {
+    if (x === 0) continue;
     const pair = { current: side(page, x, n), baseline: side('other pages', totalX - x, totalN - n) };
     const c = compareCounts(pair, rules);
     if (c === null) {
       below++;
       continue;
     }
-    const element = mainElement(run.current, page, x);
+    const element = mainElement(run, page, x);
     // The element's text names it for a reader; its selector stays in `subject` for whoever digs further.
     const on = element === null ? '' : ` — ${num(element.sessions)} of them on "${element.text ?? element.selector}"`;
     out.push({
@@ -250,11 +342,12 @@ export function frictionCandidates(run: FrictionRun, months: { current: string; 
       reportable: c.effect.absolute > 0,
     });
   }
-  if (run.previous !== null) {
-    const previous = pageCounts(run.previous, run.signal);
+  if (run.pages.previous !== null) {
+    const previous = pageCounts(run.pages.previous, run.signal);
     for (const [page, { x, n }] of current) {
       const before = previous.get(page) ?? null;
-      if (before === null) continue;
+      // Pages with sessions in both months and the signal in either: a signal that went away is news too.
+      if (before === null || (x === 0 && before.x === 0)) continue;
       const pair = { current: side(months.current, x, n), baseline: side(months.previous, before.x, before.n) };
       const c = compareCounts(pair, rules);
       if (c === null) {
@@ -270,7 +363,7 @@ export function frictionCandidates(run: FrictionRun, months: { current: string; 
         detail: `${pct(pair.current.value)} of sessions on ${page} hit ${words} in ${months.current} (${num(x)} of ${num(n)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.x)} of ${num(before.n)}), ${pts(c.effect.absolute)}.`,
         metric: `share of page sessions with ${words}`,
         direction: dir,
-        subject: { ...EMPTY_SUBJECT, page, signal: run.signal, element: mainElement(run.current, page, x) },
+        subject: { ...EMPTY_SUBJECT, page, signal: run.signal, element: mainElement(run, page, x) },
         ...pair,
         ...c,
         query: run.query,

@@ -4,7 +4,7 @@
  */
 import type { Interval, TestResult } from './insight-stats.js';
 
-export type InsightKind = 'conversion' | 'friction' | 'adoption';
+export type InsightKind = 'conversion' | 'friction' | 'adoption' | 'retention';
 
 /**
  * What is compared: a month with the one before, a group (segment or breakdown value) with everyone else, a page

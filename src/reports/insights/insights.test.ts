@@ -119,8 +119,9 @@ describe('computeInsights', () => {
     try {
       const r = await computeInsights(w, { month: '2024-03', settings: { min_sample: 41 } });
       expect(r.tested).toBe(0);
-      // checkout: month over month and mobile against the rest; hostile: month over month (0 of 0).
-      expect(r.below_min_sample).toBe(3);
+      // checkout: month over month and mobile against the rest; hostile: month over month (0 of 0); new people's
+      // day-7 retention month over month (40 in February).
+      expect(r.below_min_sample).toBe(4);
       expect(r.insights).toEqual([]);
       expect(insightsMarkdown(r)).toContain('Nothing stands out this month.');
     } finally {

@@ -9,8 +9,8 @@ import { UsageLabError } from '../../core/errors.js';
 import { adoptionAnalysis } from '../../analyses/adoption/adoption-analysis.js';
 import type { AdoptionResult } from '../../analyses/adoption/adoption-result.js';
 import { frictionAnalysis } from '../../analyses/friction/friction-analysis.js';
-import type { FrictionResult } from '../../analyses/friction/friction-result.js';
 import { funnelAnalysis } from '../../analyses/funnel/funnel-analysis.js';
+import { retentionAnalysis } from '../../analyses/retention/retention-analysis.js';
 import type { FunnelResult } from '../../analyses/funnel/funnel-result.js';
 import { parseWindowMicros } from '../../analyses/funnel/funnel-rules.js';
 import { readYamlFile } from '../../library/saved-segments.js';
@@ -19,15 +19,17 @@ import {
   adoptionCandidates,
   conversionCandidates,
   frictionCandidates,
+  retentionCandidates,
   type Candidate,
   type CandidateSet,
-  type FrictionSignalName,
   type FunnelRun,
 } from './insight-candidates.js';
 import { assertMonth, monthRange, previousMonth, usableRange, type DayRange } from './insight-months.js';
 import type { InsightSettings, InsightSkip, InsightsResult } from './insight-result.js';
 import { rankCandidates } from './insight-rank.js';
+import { pageFriction, PAGE_FRICTION_SIGNALS } from './page-friction.js';
 import { AnalysisPool, type RunAnalysis } from '../analysis-pool.js';
+import { NEW_PEOPLE_RETENTION, retentionNow, retentionRange } from '../new-people-retention.js';
 
 export const DEFAULT_INSIGHT_SETTINGS: Readonly<InsightSettings> = { fdr: 0.05, min_effect_h: 0.2, min_sample: 30, min_outcomes: 5, top: 10 };
 
@@ -36,13 +38,12 @@ export interface InsightsOptions {
   month?: string;
   settings?: Partial<InsightSettings>;
   /**
-   * Runs an analysis (default: the workspace's runAnalysis). The monthly report passes its pool, which answers
-   * definitions it already ran and runs the rest side by side.
+   * Runs the analyses and the insights' own query (default: a pool of the insights' own). The monthly report passes
+   * its pool, which answers definitions it already ran and runs the rest side by side.
    */
-  run?: RunAnalysis;
+  pool?: Pick<AnalysisPool, 'run' | 'withSession'>;
 }
 
-const FRICTION_SIGNALS: readonly FrictionSignalName[] = ['dead', 'rage', 'error'];
 const DAY_MICROS = 86_400_000_000;
 
 async function dataDays(ws: Workspace): Promise<{ from: string; through: string } | null> {
@@ -85,18 +86,19 @@ function describe(err: unknown): string {
 }
 
 export async function computeInsights(ws: Workspace, options: InsightsOptions = {}): Promise<InsightsResult> {
-  if (options.run !== undefined) return insightsWith(ws, options, options.run);
+  if (options.pool !== undefined) return insightsWith(ws, options, options.pool);
   // The runs below start together; each needs a connection of its own (one connection runs one statement at a time,
   // and analyses keep temp tables on it).
   const pool = await AnalysisPool.open(ws, 2);
   try {
-    return await insightsWith(ws, options, pool.run);
+    return await insightsWith(ws, options, pool);
   } finally {
     pool.close();
   }
 }
 
-async function insightsWith(ws: Workspace, options: InsightsOptions, runAnalysis: RunAnalysis): Promise<InsightsResult> {
+async function insightsWith(ws: Workspace, options: InsightsOptions, pool: Pick<AnalysisPool, 'run' | 'withSession'>): Promise<InsightsResult> {
+  const runAnalysis: RunAnalysis = pool.run;
   const settings: InsightSettings = { ...DEFAULT_INSIGHT_SETTINGS, ...(options.settings ?? {}) };
   if (options.month !== undefined) assertMonth(options.month);
   const data = await dataDays(ws);
@@ -157,16 +159,30 @@ async function insightsWith(ws: Workspace, options: InsightsOptions, runAnalysis
     }),
   );
 
-  // Friction: one run per signal, so each page's share counts sessions with that signal only.
-  const frictionOutcomes = FRICTION_SIGNALS.map((signal) =>
-    attempt(`friction (${signal})`, async () => {
-      const run = (range: DayRange): Promise<FrictionResult> =>
-        runAnalysis(frictionAnalysis, { kind: 'friction', name: `insights: ${signal}`, signals: [signal], min_sessions: 1, top: 1000, compare: 'none', date_range: range });
-      const [cur, prev] = await settled([run(current), previous === null ? null : run(previous)]);
-      const query = `usagelab friction --signals ${signal} --from ${current.from} --to ${current.to} --min-sessions 1 --top 1000 --compare none`;
-      return frictionCandidates({ signal, current: cur, previous: prev, query }, months, rules);
-    }),
-  );
+  // Friction: one grouped pass for every signal and both months (page-friction.ts), counted as a friction run
+  // with that one signal counts; each signal is compared on its own.
+  const frictionOutcome = attempt('friction', async () => {
+    const def = frictionAnalysis.parse({ kind: 'friction', name: 'insights' });
+    const pages = await pool.withSession('insights: page friction', (s) => pageFriction(s, def, current, previous, { ...ws.analysisOptions(), kind: 'friction' }));
+    const sets = PAGE_FRICTION_SIGNALS.map((signal) =>
+      frictionCandidates({ signal, pages, query: `usagelab friction --signals ${signal} --from ${current.from} --to ${current.to} --min-sessions 1 --top 1000 --compare none` }, months, rules),
+    );
+    return { candidates: sets.flatMap((x) => x.candidates), below_min_sample: sets.reduce((n, x) => n + x.below_min_sample, 0) };
+  });
+
+  // Retention of new people: the report's weekly cohorts (new-people-retention.ts; inside a report the pool runs it
+  // once for both), and the same per saved segment.
+  const retentionOutcome = attempt('retention', async () => {
+    const input = { ...NEW_PEOPLE_RETENTION, name: 'insights: new people', date_range: retentionRange(month) };
+    const extra = { now: await retentionNow(ws.warehouse, month, ws.config.timezone) };
+    const [result, ...breakdowns] = await settled([
+      runAnalysis(retentionAnalysis, input, extra),
+      ...segmentNames.map((name) => runAnalysis(retentionAnalysis, { ...input, breakdown: `segment:${name}` }, extra)),
+    ]);
+    const { from, to } = input.date_range;
+    const query = `usagelab retention '$any' --returning '$any' --cohort first_time --interval week --intervals ${input.intervals} --from ${from} --to ${to}`;
+    return retentionCandidates({ result: result!, breakdowns, query }, months, rules);
+  });
 
   // Adoption: the feature catalog, when the workspace has one.
   const adoptionOutcome = attempt('adoption', async () => {
@@ -177,7 +193,7 @@ async function insightsWith(ws: Workspace, options: InsightsOptions, runAnalysis
     return adoptionCandidates({ current: cur, previous: prev, query }, months, rules);
   });
 
-  for (const outcome of await Promise.all([...funnelOutcomes, ...frictionOutcomes, adoptionOutcome])) {
+  for (const outcome of await Promise.all([...funnelOutcomes, frictionOutcome, retentionOutcome, adoptionOutcome])) {
     if (outcome === null) continue;
     if ('set' in outcome) sets.push(outcome.set);
     else skipped.push(outcome.skip);

@@ -1,0 +1,153 @@
+/**
+ * What the insights need of friction, for every signal and both months in one grouped pass: per page, its
+ * sessions and its sessions with each signal, and for the month the element with the most affected sessions of
+ * each (signal, page). One friction run per signal and month (six runs, each finding every (page, session) pair
+ * and every U-turn again) would give the same numbers; page-friction.test.ts checks that they do.
+ *
+ * Counted as the friction analysis counts (same scope, same element key, same hotspot order): sessions of events
+ * with a session id, per page_path; `error` means an exception event or an error click on the page, as friction's
+ * `error_pages`; an element is a friction hotspot key (page, selector, text) of the signal's own events (error
+ * clicks for `error`).
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { AnalysisSession } from '../../analyses/analysis-kind.js';
+import type { DateRange } from '../../analyses/common/definition-parts.js';
+import { queryRows } from '../../analyses/common/run-support.js';
+import { buildScope, withClause, type ScopeOptions } from '../../analyses/common/scope-sql.js';
+import { truncateText } from '../../analyses/friction/friction-analysis.js';
+import type { FrictionDefinition } from '../../analyses/friction/friction-definition.js';
+import { BoundParams } from '../../sql/bound-params.js';
+import type { FrictionSignalName } from './insight-candidates.js';
+
+/** A page's sessions and, per signal, how many of them had it on the page. */
+export interface PageSignalSessions {
+  sessions: number;
+  with: Record<FrictionSignalName, number>;
+}
+
+export interface MainElement {
+  text: string | null;
+  selector: string | null;
+  sessions: number;
+}
+
+export interface PageFriction {
+  /** Pages (non-null page_path) with at least one session in the month. */
+  current: Map<string, PageSignalSessions>;
+  /** The same for the month before; null without one. */
+  previous: Map<string, PageSignalSessions> | null;
+  /** Per signal, the page's element with the most sessions with that signal in the month (hotspot order on ties). */
+  elements: Record<FrictionSignalName, Map<string, MainElement>>;
+}
+
+export const PAGE_FRICTION_SIGNALS: readonly FrictionSignalName[] = ['dead', 'rage', 'error'];
+
+/** friction-query.ts's element key (`def.element`): the identifying column, the other only where it is missing. */
+function elementKey(def: FrictionDefinition): { sel: string; text: string } {
+  if (def.element === 'selector') return { sel: 'element_selector', text: 'CASE WHEN element_selector IS NULL THEN element_text END' };
+  if (def.element === 'text') return { sel: 'CASE WHEN element_text IS NULL THEN element_selector END', text: 'element_text' };
+  return { sel: 'element_selector', text: 'element_text' };
+}
+
+interface PageRow {
+  period: number;
+  page_path: string;
+  sessions: number;
+  rage: number;
+  dead: number;
+  error: number;
+}
+
+interface ElementRow {
+  signal: FrictionSignalName;
+  page_path: string;
+  k_sel: string | null;
+  k_text: string | null;
+  text_label: string | null;
+  selector_label: string | null;
+  sessions: number;
+}
+
+/**
+ * `def` gives the scope (where, segment, exclude) and the element key; its signals and range are not used. `previous`
+ * must end the day before `current` starts.
+ */
+export async function pageFriction(session: AnalysisSession, def: FrictionDefinition, current: DateRange, previous: DateRange | null, options: ScopeOptions): Promise<PageFriction> {
+  const params = new BoundParams();
+  const scope = buildScope({ ...def, date_range: null }, params, 'e', options);
+  const tz = params.bind(options.timezone);
+  const midnight = (date: string, plusDays: number): string => `timezone(${tz}, CAST(CAST(${params.bind(date)} AS DATE) + ${plusDays} AS TIMESTAMP))`;
+  const lo = midnight(current.from, 0);
+  const from = previous === null ? lo : midnight(previous.from, 0);
+  const key = elementKey(def);
+  const errorKind = params.bind('error');
+  const sql = `${withClause([
+    ...scope.ctes,
+    `scoped AS NOT MATERIALIZED (
+  SELECT CASE WHEN e.occurred_at >= ${lo} THEN 0 ELSE 1 END AS period, e.session_id, e.page_path,
+         e.rage_click AS rage, e.dead_click AS dead, e.error_click AS errc, (e.event_kind = ${errorKind} OR e.error_click) AS err,
+         e.element_selector, e.element_text
+  FROM events e
+  WHERE ${[...scope.conditions, 'e.session_id IS NOT NULL', 'e.page_path IS NOT NULL', `e.occurred_at >= ${from}`, `e.occurred_at < ${midnight(current.to, 1)}`].join('\n    AND ')}
+)`,
+    `page_sessions AS (
+  SELECT period, page_path, count(*) AS sessions FROM (SELECT DISTINCT period, page_path, session_id FROM scoped) GROUP BY ALL
+)`,
+    `marked AS MATERIALIZED (
+  SELECT period, page_path, session_id, rage, dead, errc, err, element_selector, element_text, ${key.sel} AS k_sel, ${key.text} AS k_text
+  FROM scoped WHERE rage OR dead OR errc OR err
+)`,
+    `page_hits AS (
+  SELECT period, page_path,
+         count(DISTINCT session_id) FILTER (WHERE rage) AS rage, count(DISTINCT session_id) FILTER (WHERE dead) AS dead,
+         count(DISTINCT session_id) FILTER (WHERE err) AS error
+  FROM marked GROUP BY ALL
+)`,
+    // One row per signal event of the month: error clicks are the error signal's events, as in a friction run.
+    `signal_events AS MATERIALIZED (
+  SELECT s.signal, m.page_path, m.session_id, m.k_sel, m.k_text, m.element_selector, m.element_text
+  FROM marked m JOIN (VALUES ('rage'), ('dead'), ('error')) s(signal)
+    ON (s.signal = 'rage' AND m.rage) OR (s.signal = 'dead' AND m.dead) OR (s.signal = 'error' AND m.errc)
+  WHERE m.period = 0
+)`,
+    `elements AS (
+  SELECT signal, page_path, k_sel, k_text, count(DISTINCT session_id) AS sessions, count(*) AS events
+  FROM signal_events GROUP BY ALL
+)`,
+    `top_elements AS (
+  SELECT * FROM elements
+  QUALIFY row_number() OVER (PARTITION BY signal, page_path ORDER BY sessions DESC, events DESC, k_sel NULLS LAST, k_text NULLS LAST) = 1
+)`,
+    // friction-query.ts's labels: the most common value among the hotspot's signal events; ties → smallest.
+    `labels AS (
+  SELECT signal, page_path, k_sel, k_text,
+         first(element_text ORDER BY element_text IS NULL, n_text DESC, element_text) AS text_label,
+         first(element_selector ORDER BY element_selector IS NULL, n_sel DESC, element_selector) AS selector_label
+  FROM (
+    SELECT x.signal, x.page_path, x.k_sel, x.k_text, x.element_text, x.element_selector,
+           count(*) OVER (PARTITION BY x.signal, x.page_path, x.k_sel, x.k_text, x.element_text) AS n_text,
+           count(*) OVER (PARTITION BY x.signal, x.page_path, x.k_sel, x.k_text, x.element_selector) AS n_sel
+    FROM signal_events x SEMI JOIN top_elements t
+      ON t.signal = x.signal AND t.page_path = x.page_path AND t.k_sel IS NOT DISTINCT FROM x.k_sel AND t.k_text IS NOT DISTINCT FROM x.k_text
+  ) GROUP BY ALL
+)`,
+  ])}SELECT 'page' AS row_kind, p.period, p.page_path, p.sessions, coalesce(h.rage, 0) AS rage, coalesce(h.dead, 0) AS dead, coalesce(h.error, 0) AS error,
+  NULL AS signal, NULL AS k_sel, NULL AS k_text, NULL AS text_label, NULL AS selector_label
+FROM page_sessions p LEFT JOIN page_hits h ON h.period = p.period AND h.page_path = p.page_path
+UNION ALL
+SELECT 'element', 0, t.page_path, t.sessions, 0, 0, 0, t.signal, t.k_sel, t.k_text, l.text_label, l.selector_label
+FROM top_elements t JOIN labels l
+  ON l.signal = t.signal AND l.page_path = t.page_path AND l.k_sel IS NOT DISTINCT FROM t.k_sel AND l.k_text IS NOT DISTINCT FROM t.k_text`;
+  const rows = await queryRows<(PageRow & ElementRow) & { row_kind: 'page' | 'element' }>(session, { sql, params: params.values as DuckDBValue[] as never });
+
+  const out: PageFriction = { current: new Map(), previous: previous === null ? null : new Map(), elements: { rage: new Map(), dead: new Map(), error: new Map() } };
+  for (const r of rows) {
+    if (r.row_kind === 'page') {
+      const pages = Number(r.period) === 0 ? out.current : out.previous;
+      pages?.set(r.page_path, { sessions: Number(r.sessions), with: { rage: Number(r.rage), dead: Number(r.dead), error: Number(r.error) } });
+    } else {
+      out.elements[r.signal].set(r.page_path, { text: truncateText(r.k_text ?? r.text_label), selector: r.k_sel ?? r.selector_label, sessions: Number(r.sessions) });
+    }
+  }
+  return out;
+}
