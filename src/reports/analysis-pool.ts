@@ -110,27 +110,24 @@ export class AnalysisPool {
     // As Workspace.runAnalysis: adoption measures the workspace's feature catalog unless given one.
     const catalog = kind.kind === 'adoption' && !(extra !== undefined && 'catalog' in extra) ? { catalog: this.ws.featureCatalog() } : {};
     const options = { ...this.ws.analysisOptions(), ...catalog, ...(extra ?? {}) };
-    const session = this.opened.length === 0 ? null : await this.acquire();
-    // Timed from the moment a connection is free, so a run's time does not include its wait in the queue.
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    try {
-      const result = await runOnEngine(kind, session ?? this.ws.analysisSession, definition, options);
-      const used = process.cpuUsage(cpu);
-      this.onRun?.(label, (performance.now() - started) / 1000, (used.user + used.system) / 1e6);
-      return result;
-    } finally {
-      if (session !== null) this.release(session);
-    }
+    return this.onConnection(label, (session) => runOnEngine(kind, session ?? this.ws.analysisSession, definition, options));
   }
 
   /** A free connection for a query of the report's own (bookkeeping facts, weekly friction), told to onRun as `label`. */
-  async withSession<T>(label: string, body: (session: AnalysisSession) => Promise<T>): Promise<T> {
+  withSession<T>(label: string, body: (session: AnalysisSession) => Promise<T>): Promise<T> {
+    return this.onConnection(label, (session) => body(session ?? this.ws.warehouse));
+  }
+
+  /**
+   * `body` on a free connection of the pool (null on ClickHouse, where the pool has none), timed from the moment it
+   * has one, so a run's time does not include its wait in the queue.
+   */
+  private async onConnection<T>(label: string, body: (session: AnalysisSession | null) => Promise<T>): Promise<T> {
     const session = this.opened.length === 0 ? null : await this.acquire();
     const started = performance.now();
     const cpu = process.cpuUsage();
     try {
-      const result = await body(session ?? this.ws.warehouse);
+      const result = await body(session);
       const used = process.cpuUsage(cpu);
       this.onRun?.(label, (performance.now() - started) / 1000, (used.user + used.system) / 1e6);
       return result;

@@ -3,15 +3,14 @@
  * uses, frustration, active users and retention are grouped from it in SQL; classification and the result's
  * shape are plain code (docs/analyses/adoption.md).
  */
-import type { DuckDBValue } from '@duckdb/node-api';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import { BoundParams } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { ClickhouseParams } from '../../sql/clickhouse/clickhouse-params.js';
-import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type ClickhouseAnalysisSession, type EngineSession } from '../analysis-kind.js';
+import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type ClickhouseAnalysisSession, type EngineSession } from '../analysis-kind.js';
 import { assertRules } from '../common/parse-definition.js';
-import { assertTimezone, chQueryRows, queryFailed, queryRows, type BuiltQuery } from '../common/run-support.js';
+import { assertTimezone, chQueryRows, queryRows, runStatement } from '../common/run-support.js';
 import { excludedSummary } from '../common/scope-sql.js';
 import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
 import { chActiveUsersQuery, chDataBoundsQuery, chRetentionQuery, chUsageQuery } from './adoption-query-clickhouse.js';
@@ -40,7 +39,6 @@ import type {
   ResolvedAdoptionDefinition,
 } from './adoption-result.js';
 import type { CatalogFeature, FeatureCatalog } from './feature-catalog.js';
-import { traceStatement } from '../../core/statement-trace.js';
 
 export interface AdoptionRunOptions extends AnalysisRunOptions {
   /** The feature catalog (queries/features.yaml; the library reads it with loadFeatureCatalog). */
@@ -151,15 +149,6 @@ function core(
 
 const groupKey = (f: number, grp: string | null): string => `${f}\u0000${grp === null ? '\u0001' : grp}`;
 
-async function run(session: AnalysisSession, query: BuiltQuery): Promise<void> {
-  try {
-    const started = Date.now();
-    await session.connection.run(query.sql, query.params as DuckDBValue[]);
-    traceStatement(query.sql, started);
-  } catch (err) {
-    throw queryFailed(err, query.sql);
-  }
-}
 
 function tableNames(): AdoptionTables {
   const id = `${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
@@ -234,9 +223,9 @@ export async function runAdoption(session: EngineSession, definition: AdoptionDe
   } else {
     const tables = tableNames();
     try {
-      await run(session, buildFeaturesTable(tables.features, features, definition, options.timezone));
-      await run(session, buildMarkedEventsTable(tables, features, definition, sqlOptions));
-      await run(session, buildFeatureEventsTable(tables, features));
+      await runStatement(session, buildFeaturesTable(tables.features, features, definition, options.timezone));
+      await runStatement(session, buildMarkedEventsTable(tables, features, definition, sqlOptions));
+      await runStatement(session, buildFeatureEventsTable(tables, features));
       await session.connection.run(`DROP TABLE temp.${quoteIdent(tables.marked)}`);
       usage = await queryRows<UsageRow>(session, buildUsageQuery(tables, false));
       active = await queryRows<ActiveRow>(session, buildActiveUsersQuery(tables, definition, sqlOptions, false));

@@ -14,7 +14,7 @@ import { filterCondition, parseEventField } from '../event-fields.js';
 import type { AnalysisScope } from '../common/definition-parts.js';
 import type { BuiltQuery } from '../common/run-support.js';
 import { buildScope, withClause } from '../common/scope-sql.js';
-import { addIntervals, bucketStart, intervalsBetween, type CalendarInterval, type WeekStart } from '../common/time-buckets.js';
+import { addIntervals, bucketStart, intervalsBetween, localMidnight, type CalendarInterval, type WeekStart } from '../common/time-buckets.js';
 import type { CatalogFeature, FeatureMatcher } from './feature-catalog.js';
 
 const E = 'e';
@@ -60,10 +60,6 @@ export function matcherCondition(m: FeatureMatcher, params: BoundParams, alias: 
 function anyMatcher(matchers: readonly FeatureMatcher[], params: BoundParams): string {
   if (matchers.length === 0) return 'FALSE';
   return `coalesce(${matchers.map((m) => matcherCondition(m, params, E)).join(' OR ')}, FALSE)`;
-}
-
-function localMidnight(date: string, params: BoundParams, tz: string, plusDays = 0): string {
-  return `timezone(${tz}, CAST(CAST(${params.bind(date)} AS DATE)${plusDays === 0 ? '' : ` + ${plusDays}`} AS TIMESTAMP))`;
 }
 
 /**

@@ -1,5 +1,5 @@
 /** What every kind's run needs: a checked time zone, rows as plain JS values, and one wrapping of SQL errors. */
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBMaterializedResult, DuckDBValue } from '@duckdb/node-api';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 import type { BoundValue } from '../../sql/bound-params.js';
@@ -57,6 +57,18 @@ export async function queryRows<T = Record<string, unknown>>(session: AnalysisSe
     const reader = await session.connection.runAndReadAll(query.sql, query.params as DuckDBValue[]);
     traceStatement(query.sql, started);
     return reader.getRowObjectsJS().map((row) => plain(row) as T);
+  } catch (err) {
+    throw queryFailed(err, query.sql);
+  }
+}
+
+/** Runs a statement (a temp table, or a result read chunk by chunk): traced when slow, SQL errors wrapped as queryRows does. */
+export async function runStatement(session: AnalysisSession, query: BuiltQuery): Promise<DuckDBMaterializedResult> {
+  const started = Date.now();
+  try {
+    const result = await session.connection.run(query.sql, query.params as DuckDBValue[]);
+    traceStatement(query.sql, started);
+    return result;
   } catch (err) {
     throw queryFailed(err, query.sql);
   }

@@ -13,6 +13,7 @@ import { segmentMembersSql } from '../segment/segment-query.js';
 import { PERSON_TAGS, type AnalysisScope } from './definition-parts.js';
 import { queryRows, type BuiltQuery } from './run-support.js';
 import { SEGMENT_PREFIX } from './scope-rules.js';
+import { localMidnight } from './time-buckets.js';
 
 export interface ScopeOptions {
   /** Prefix of error codes (the analysis kind). */
@@ -99,26 +100,22 @@ export function buildScope(scope: AnalysisScope, params: BoundParams, alias: str
   // instead of a join with a subquery's row, which made every scoped scan slower. Each part is bound on first use:
   // a statement must use every parameter it is given, and callers ask for lo, hi or neither.
   let tz: string | null = null;
-  const midnight = (date: string, plusDays: number): string => {
-    tz ??= params.bind(options.timezone);
-    return `timezone(${tz}, CAST(CAST(${params.bind(date)} AS DATE)${plusDays === 0 ? '' : ` + ${plusDays}`} AS TIMESTAMP))`;
-  };
   let loSql: string | null = null;
   let hiSql: string | null = null;
-  const bounds = (): { lo: string; hi: string } => ({ lo: (loSql ??= midnight(range.from, 0)), hi: (hiSql ??= midnight(range.to, 1)) });
+  const lo = (): string => (loSql ??= localMidnight(range.from, params, (tz ??= params.bind(options.timezone))));
+  const hi = (): string => (hiSql ??= localMidnight(range.to, params, (tz ??= params.bind(options.timezone)), 1));
   return {
     ctes,
     conditions,
     exclusions,
     get inRange() {
-      const { lo, hi } = bounds();
-      return `(${alias}.occurred_at >= ${lo} AND ${alias}.occurred_at < ${hi})`;
+      return `(${alias}.occurred_at >= ${lo()} AND ${alias}.occurred_at < ${hi()})`;
     },
     get lo() {
-      return (loSql ??= midnight(range.from, 0));
+      return lo();
     },
     get hi() {
-      return (hiSql ??= midnight(range.to, 1));
+      return hi();
     },
     breakdown,
   };

@@ -3,6 +3,7 @@
  * An instant is first turned into local wall-clock time with timezone(tz, instant), then truncated, so a day is
  * the local calendar day whatever its length (23 or 25 hours on DST changes).
  */
+import type { BoundParams } from '../../sql/bound-params.js';
 
 export const INTERVALS = ['day', 'week', 'month'] as const;
 export type CalendarInterval = (typeof INTERVALS)[number];
@@ -39,6 +40,11 @@ export function intervalsBetween(interval: CalendarInterval, from: string, to: s
 /** The local DATE bucket start as an instant: local midnight of that date in `tz` (DST-safe). */
 export function bucketInstant(date: string, tz: string): string {
   return `timezone(${tz}, CAST(${date} AS TIMESTAMP))`;
+}
+
+/** Local midnight (`tz`, a bound placeholder) of the date `date` plus `plusDays`, as an instant; `date` is bound here. */
+export function localMidnight(date: string, params: BoundParams, tz: string, plusDays = 0): string {
+  return bucketInstant(`CAST(${params.bind(date)} AS DATE)${plusDays === 0 ? '' : ` + ${plusDays}`}`, tz);
 }
 
 /** Adds n intervals to a bucket-start DATE. */

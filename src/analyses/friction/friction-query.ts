@@ -134,7 +134,7 @@ export interface FrictionQueryRow {
 const col = (name: string): string => `e.${quoteIdent(name)}`;
 
 /** The hotspot key columns: the identifying one as is, the other only where the identifying one is missing. */
-function elementKey(element: FrictionElementKey): { sel: string; text: string } {
+export function elementKey(element: FrictionElementKey): { sel: string; text: string } {
   const sel = quoteIdent('element_selector');
   const text = quoteIdent('element_text');
   if (element === 'selector') return { sel, text: `CASE WHEN ${sel} IS NULL THEN ${text} END` };

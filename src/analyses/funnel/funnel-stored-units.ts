@@ -19,15 +19,13 @@ import {
   DuckDBUTinyIntVector,
   DuckDBVarCharVector,
   type DuckDBDataChunk,
-  type DuckDBMaterializedResult,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { AnalysisSession } from '../analysis-kind.js';
-import { queryFailed } from '../common/run-support.js';
+import { queryFailed, runStatement } from '../common/run-support.js';
 import type { BuiltQuery } from './funnel-query.js';
 import { Sorter, UnitCursor, UnitEvents } from './funnel-unit-events.js';
 import type { UnitFields } from './funnel-units-query.js';
-import { traceStatement } from '../../core/statement-trace.js';
 
 /**
  * The units' hashes in the order their runs came, to prove afterwards that no unit had two runs: sorted, a
@@ -168,17 +166,10 @@ export async function forEachStoredUnit(
   const cursor = new UnitCursor();
   const sorter = new Sorter();
   if (!(await looksClustered(session, query))) return false;
-  let result: DuckDBMaterializedResult;
-  try {
-    // Materialized, not streamed, and its chunks read synchronously: DuckDB fills the result on all its threads
-    // at once; a streamed fetch per chunk (~480 for 10M events) cost more CPU than the scan, and an asynchronous
-    // fetchChunk per chunk more than getChunk.
-    const started = Date.now();
-    result = await session.connection.run(query.sql, query.params as DuckDBValue[]);
-    traceStatement(query.sql, started);
-  } catch (err) {
-    throw queryFailed(err, query.sql);
-  }
+  // Materialized, not streamed, and its chunks read synchronously: DuckDB fills the result on all its threads at
+  // once; a streamed fetch per chunk (~480 for 10M events) cost more CPU than the scan, and an asynchronous
+  // fetchChunk per chunk more than getChunk.
+  const result = await runStatement(session, query);
   const log = new RunLog();
   let open = false;
   let curLo = 0;

@@ -3,13 +3,12 @@
  * (paths-query.ts), then small aggregates over it give the top paths, transitions, drop-offs and totals; the
  * table is dropped.
  */
-import type { DuckDBValue } from '@duckdb/node-api';
 import { BoundParams } from '../../sql/bound-params.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { ClickhouseParams } from '../../sql/clickhouse/clickhouse-params.js';
 import { isClickhouse, type AnalysisKind, type AnalysisRunOptions, type AnalysisSession, type ClickhouseAnalysisSession, type EngineSession } from '../analysis-kind.js';
 import { assertRules } from '../common/parse-definition.js';
-import { assertTimezone, chQueryRows, queryFailed, queryRows } from '../common/run-support.js';
+import { assertTimezone, chQueryRows, queryRows, runStatement, type BuiltQuery } from '../common/run-support.js';
 import { excludedSummary, type ScopeOptions } from '../common/scope-sql.js';
 import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
 import { parsePathsDefinition, type PathsDefinition } from './paths-definition.js';
@@ -33,7 +32,6 @@ import {
   type PathTransition,
 } from './paths-result.js';
 import { pathsRules } from './paths-rules.js';
-import { traceStatement } from '../../core/statement-trace.js';
 
 interface TotalsRow {
   units: number;
@@ -106,16 +104,9 @@ function dropOffs(depth: number, lengths: readonly LengthRow[]): PathDropOff[] {
   return out;
 }
 
-async function withTempTable<T>(session: AnalysisSession, create: { sql: string; params: readonly unknown[] }, use: (table: string) => Promise<T>): Promise<T> {
+async function withTempTable<T>(session: AnalysisSession, create: BuiltQuery, use: (table: string) => Promise<T>): Promise<T> {
   const table = `ul_paths_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
-  const sql = `CREATE TEMP TABLE ${quoteIdent(table)} AS ${create.sql}`;
-  try {
-    const started = Date.now();
-    await session.connection.run(sql, create.params as DuckDBValue[]);
-    traceStatement(sql, started);
-  } catch (err) {
-    throw queryFailed(err, sql);
-  }
+  await runStatement(session, { sql: `CREATE TEMP TABLE ${quoteIdent(table)} AS ${create.sql}`, params: create.params });
   try {
     return await use(table);
   } finally {

@@ -11,7 +11,7 @@ import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
 import type { AnalysisScope } from '../common/definition-parts.js';
 import { resolveScope } from '../common/definition-parts.js';
 import { assertRules } from '../common/parse-definition.js';
-import { assertTimezone, chQueryRows, queryFailed, queryRows } from '../common/run-support.js';
+import { assertTimezone, chQueryRows, queryRows, runStatement } from '../common/run-support.js';
 import type { WeekStart } from '../common/time-buckets.js';
 import { addDays, defaultRange, periodsOf, shiftInterval, type DataSpan, type Period } from './trends-calendar.js';
 import { parseTrendsDefinition, seriesLabel, type TrendsDefinition } from './trends-definition.js';
@@ -44,7 +44,6 @@ import {
 import { resolveTrendsDefinition, type TrendsResult } from './trends-result.js';
 import { chActiveDaysQuery, chBreakdownRankQuery, chCountsQuery, chDailyActiveQuery, chDataSpanQuery, chLifecycleQuery } from './trends-query-clickhouse.js';
 import { trendsRules } from './trends-rules.js';
-import { traceStatement } from '../../core/statement-trace.js';
 
 type Range = { from: string; to: string };
 
@@ -143,14 +142,7 @@ function checkKeys<R extends { k: number }>(rows: readonly R[], keys: readonly S
 /** Runs `body` with a temp table of person-days, dropped afterwards whatever happens. */
 async function withPersonDays<T>(session: AnalysisSession, def: TrendsDefinition, options: TrendsQueryOptions, window: ReadWindow, plan: KeyPlan, body: (table: string) => Promise<T>): Promise<T> {
   const table = `ul_trends_days_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e9)}`;
-  const create = buildPersonDaysTable(table, def, options, window, plan);
-  try {
-    const started = Date.now();
-    await session.connection.run(create.sql, create.params as never);
-    traceStatement(create.sql, started);
-  } catch (err) {
-    throw queryFailed(err, create.sql);
-  }
+  await runStatement(session, buildPersonDaysTable(table, def, options, window, plan));
   try {
     return await body(table);
   } finally {

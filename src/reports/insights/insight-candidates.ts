@@ -78,6 +78,34 @@ function compareCounts(pair: Pair, rules: SampleRules): { test: TestResult; inte
 
 const side = (label: string, x: number, n: number): InsightSide => ({ label, x, n, value: n === 0 ? 0 : x / n });
 
+/** A test's outcome: the test, the interval of the effect, the effect and the units compared. */
+type Compared = NonNullable<ReturnType<typeof compareCounts>>;
+
+/** What a comparison says besides its numbers, written once its direction is known. */
+type Described = Pick<Candidate, 'id' | 'kind' | 'comparison' | 'title' | 'detail' | 'metric' | 'subject' | 'query' | 'reportable'>;
+
+/** The comparisons of one analysis: each tested one becomes a candidate, each too small is counted. */
+class CandidateTally {
+  private readonly candidates: Candidate[] = [];
+  private below = 0;
+
+  /** `compared` is null when the sample was too small; else `describe` gets it and its direction (up: current above baseline). */
+  add(pair: Pair, compared: Compared | null, describe: (c: Compared, dir: 'up' | 'down') => Described): void {
+    if (compared === null) {
+      this.below++;
+      return;
+    }
+    const dir = compared.effect.absolute >= 0 ? 'up' : 'down';
+    const d = describe(compared, dir);
+    // Fields in the documented order (docs/insights.md): it is the order of the JSON output.
+    this.candidates.push({ id: d.id, kind: d.kind, comparison: d.comparison, title: d.title, detail: d.detail, metric: d.metric, direction: dir, subject: d.subject, ...pair, ...compared, query: d.query, reportable: d.reportable });
+  }
+
+  result(): CandidateSet {
+    return { candidates: this.candidates, below_min_sample: this.below };
+  }
+}
+
 // ——— conversion ———
 
 export interface FunnelRun {
@@ -108,8 +136,7 @@ function stepPairs(steps: readonly FunnelStepResult[]): { i: number; from: Funne
 }
 
 export function conversionCandidates(run: FunnelRun, months: { current: string; previous: string }, rules: SampleRules): CandidateSet {
-  const out: Candidate[] = [];
-  let below = 0;
+  const tally = new CandidateTally();
   const def = run.current.definition;
   const events = def.steps.map((s) => s.event);
   const names = def.steps.map((s) => s.name);
@@ -118,26 +145,17 @@ export function conversionCandidates(run: FunnelRun, months: { current: string; 
     for (const { i, from, to } of stepPairs(run.current.steps)) {
       const prev = run.previous.steps;
       const pair = { current: side(months.current, to.count, from.count), baseline: side(months.previous, prev[i + 1]!.count, prev[i]!.count) };
-      const c = compareCounts(pair, rules);
-      if (c === null) {
-        below++;
-        continue;
-      }
-      const dir = c.effect.absolute >= 0 ? 'up' : 'down';
-      out.push({
+      tally.add(pair, compareCounts(pair, rules), (c, dir) => ({
         id: `conversion:mom:${run.query}:${events[i]}>${events[i + 1]}`,
         kind: 'conversion',
         comparison: 'month_over_month',
         title: `${names[i]} → ${names[i + 1]} conversion went ${dir} in ${months.current}`,
         detail: `${run.query}: ${pct(pair.current.value)} (${num(to.count)} of ${num(from.count)}) in ${months.current} against ${pct(pair.baseline.value)} (${num(prev[i + 1]!.count)} of ${num(prev[i]!.count)}) in ${months.previous}, ${pts(c.effect.absolute)}.`,
         metric: `conversion ${names[i]} → ${names[i + 1]}`,
-        direction: dir,
         subject: { ...EMPTY_SUBJECT, funnel: run.query, steps: [events[i]!, events[i + 1]!] },
-        ...pair,
-        ...c,
         query: funnelCommand(run.query, def),
         reportable: true,
-      });
+      }));
     }
   }
 
@@ -147,7 +165,8 @@ export function conversionCandidates(run: FunnelRun, months: { current: string; 
     // With two groups, each against the rest is the same comparison twice: test the smaller group only.
     const tested = groups.length === 2 ? [[...groups].sort((a, b) => a.steps[0]!.count - b.steps[0]!.count || String(a.value).localeCompare(String(b.value)))[0]!] : groups;
     for (const group of tested) {
-      if (group.value === null) continue;
+      const value = group.value;
+      if (value === null) continue;
       for (const { i, from, to } of stepPairs(group.steps)) {
         let restTo = 0;
         let restFrom = 0;
@@ -156,31 +175,22 @@ export function conversionCandidates(run: FunnelRun, months: { current: string; 
           restFrom += other.steps[i]!.count;
           restTo += other.steps[i + 1]!.count;
         }
-        const pair = { current: side(`${field} = ${group.value}`, to.count, from.count), baseline: side('everyone else', restTo, restFrom) };
-        const c = compareCounts(pair, rules);
-        if (c === null) {
-          below++;
-          continue;
-        }
-        const dir = c.effect.absolute >= 0 ? 'up' : 'down';
-        out.push({
-          id: `conversion:segment:${run.query}:${field}=${group.value}:${events[i]}>${events[i + 1]}`,
+        const pair = { current: side(`${field} = ${value}`, to.count, from.count), baseline: side('everyone else', restTo, restFrom) };
+        tally.add(pair, compareCounts(pair, rules), (c, dir) => ({
+          id: `conversion:segment:${run.query}:${field}=${value}:${events[i]}>${events[i + 1]}`,
           kind: 'conversion',
           comparison: 'segment_vs_rest',
-          title: `${names[i]} → ${names[i + 1]} converts ${dir === 'up' ? 'better' : 'worse'} for ${field} ${group.value}`,
-          detail: `${run.query}, ${months.current}: ${pct(pair.current.value)} (${num(to.count)} of ${num(from.count)}) for ${field} = ${group.value} against ${pct(pair.baseline.value)} (${num(restTo)} of ${num(restFrom)}) for everyone else, ${pts(c.effect.absolute)}.`,
+          title: `${names[i]} → ${names[i + 1]} converts ${dir === 'up' ? 'better' : 'worse'} for ${field} ${value}`,
+          detail: `${run.query}, ${months.current}: ${pct(pair.current.value)} (${num(to.count)} of ${num(from.count)}) for ${field} = ${value} against ${pct(pair.baseline.value)} (${num(restTo)} of ${num(restFrom)}) for everyone else, ${pts(c.effect.absolute)}.`,
           metric: `conversion ${names[i]} → ${names[i + 1]}`,
-          direction: dir,
-          subject: { ...EMPTY_SUBJECT, funnel: run.query, steps: [events[i]!, events[i + 1]!], segment: { field, value: group.value } },
-          ...pair,
-          ...c,
+          subject: { ...EMPTY_SUBJECT, funnel: run.query, steps: [events[i]!, events[i + 1]!], segment: { field, value } },
           query: funnelCommand(run.query, result.definition),
           reportable: true,
-        });
+        }));
       }
     }
   }
-  return { candidates: out, below_min_sample: below };
+  return tally.result();
 }
 
 // ——— retention ———
@@ -212,33 +222,24 @@ function weekOne(cohorts: readonly RetentionCohort[], month: string): { x: numbe
 }
 
 export function retentionCandidates(run: RetentionRun, months: { current: string; previous: string }, rules: SampleRules): CandidateSet {
-  const out: Candidate[] = [];
-  let below = 0;
+  const tally = new CandidateTally();
   const metric = 'week-1 retention of new people';
   const back = 'came back the week after the one they were first seen in';
   const current = weekOne(run.result.cohorts, months.current);
   const before = weekOne(run.result.cohorts, months.previous);
   if (current !== null && before !== null) {
     const pair = { current: side(months.current, current.x, current.n), baseline: side(months.previous, before.x, before.n) };
-    const c = compareCounts(pair, rules);
-    if (c === null) below++;
-    else {
-      const dir = c.effect.absolute >= 0 ? 'up' : 'down';
-      out.push({
-        id: 'retention:mom:new-people:week1',
-        kind: 'retention',
-        comparison: 'month_over_month',
-        title: `Week-1 retention of new people went ${dir} in ${months.current}`,
-        detail: `${pct(pair.current.value)} of the people first seen in the weeks starting in ${months.current} ${back} (${num(current.x)} of ${num(current.n)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.x)} of ${num(before.n)}), ${pts(c.effect.absolute)}.`,
-        metric,
-        direction: dir,
-        subject: EMPTY_SUBJECT,
-        ...pair,
-        ...c,
-        query: run.query,
-        reportable: true,
-      });
-    }
+    tally.add(pair, compareCounts(pair, rules), (c, dir) => ({
+      id: 'retention:mom:new-people:week1',
+      kind: 'retention',
+      comparison: 'month_over_month',
+      title: `Week-1 retention of new people went ${dir} in ${months.current}`,
+      detail: `${pct(pair.current.value)} of the people first seen in the weeks starting in ${months.current} ${back} (${num(current.x)} of ${num(current.n)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.x)} of ${num(before.n)}), ${pts(c.effect.absolute)}.`,
+      metric,
+      subject: EMPTY_SUBJECT,
+      query: run.query,
+      reportable: true,
+    }));
   }
   for (const result of run.breakdowns) {
     const field = result.definition.breakdown ?? '';
@@ -254,28 +255,19 @@ export function retentionCandidates(run: RetentionRun, months: { current: string
       .reduce<{ x: number; n: number } | null>((t, w) => (w === null ? t : { x: (t?.x ?? 0) + w.x, n: (t?.n ?? 0) + w.n }), null);
     if (a === null || b === null) continue;
     const pair = { current: side(`segment ${segment}`, a.x, a.n), baseline: side('everyone else', b.x, b.n) };
-    const c = compareCounts(pair, rules);
-    if (c === null) {
-      below++;
-      continue;
-    }
-    const dir = c.effect.absolute >= 0 ? 'up' : 'down';
-    out.push({
+    tally.add(pair, compareCounts(pair, rules), (c, dir) => ({
       id: `retention:segment:${segment}:week1`,
       kind: 'retention',
       comparison: 'segment_vs_rest',
       title: `New people in segment ${segment} retain ${dir === 'up' ? 'better' : 'worse'} in week 1`,
       detail: `${months.current}: ${pct(pair.current.value)} of new people in segment ${segment} ${back} (${num(a.x)} of ${num(a.n)}) against ${pct(pair.baseline.value)} of everyone else (${num(b.x)} of ${num(b.n)}), ${pts(c.effect.absolute)}.`,
       metric,
-      direction: dir,
       subject: { ...EMPTY_SUBJECT, segment: { field, value: segment } },
-      ...pair,
-      ...c,
       query: `${run.query} --breakdown ${field}`,
       reportable: true,
-    });
+    }));
   }
-  return { candidates: out, below_min_sample: below };
+  return tally.result();
 }
 
 // ——— friction ———
@@ -305,8 +297,7 @@ function pageCounts(pages: ReadonlyMap<string, PageSignalSessions>, signal: Fric
 }
 
 export function frictionCandidates(run: FrictionRun, months: { current: string; previous: string }, rules: SampleRules): CandidateSet {
-  const out: Candidate[] = [];
-  let below = 0;
+  const tally = new CandidateTally();
   const words = SIGNAL_WORDS[run.signal];
   const current = pageCounts(run.pages.current, run.signal);
   let totalX = 0;
@@ -319,27 +310,21 @@ export function frictionCandidates(run: FrictionRun, months: { current: string; 
   for (const [page, { x, n }] of current) {
     if (x === 0) continue;
     const pair = { current: side(page, x, n), baseline: side('other pages', totalX - x, totalN - n) };
-    const c = compareCounts(pair, rules);
-    if (c === null) {
-      below++;
-      continue;
-    }
-    const element = mainElement(run, page, x);
-    // The element's text names it for a reader; its selector stays in `subject` for whoever digs further.
-    const on = element === null ? '' : ` — ${num(element.sessions)} of them on "${element.text ?? element.selector}"`;
-    out.push({
-      id: `friction:page:${run.signal}:${page}`,
-      kind: 'friction',
-      comparison: 'page_vs_rest',
-      title: `${page} has ${c.effect.absolute >= 0 ? 'more' : 'fewer'} ${words} than other pages`,
-      detail: `${months.current}: ${pct(pair.current.value)} of sessions on ${page} hit ${words} (${num(x)} of ${num(n)})${on}, against ${pct(pair.baseline.value)} of page sessions elsewhere (${num(totalX - x)} of ${num(totalN - n)}).`,
-      metric: `share of page sessions with ${words}`,
-      direction: c.effect.absolute >= 0 ? 'up' : 'down',
-      subject: { ...EMPTY_SUBJECT, page, element, signal: run.signal },
-      ...pair,
-      ...c,
-      query: run.query,
-      reportable: c.effect.absolute > 0,
+    tally.add(pair, compareCounts(pair, rules), (c, dir) => {
+      const element = mainElement(run, page, x);
+      // The element's text names it for a reader; its selector stays in `subject` for whoever digs further.
+      const on = element === null ? '' : ` — ${num(element.sessions)} of them on "${element.text ?? element.selector}"`;
+      return {
+        id: `friction:page:${run.signal}:${page}`,
+        kind: 'friction',
+        comparison: 'page_vs_rest',
+        title: `${page} has ${dir === 'up' ? 'more' : 'fewer'} ${words} than other pages`,
+        detail: `${months.current}: ${pct(pair.current.value)} of sessions on ${page} hit ${words} (${num(x)} of ${num(n)})${on}, against ${pct(pair.baseline.value)} of page sessions elsewhere (${num(totalX - x)} of ${num(totalN - n)}).`,
+        metric: `share of page sessions with ${words}`,
+        subject: { ...EMPTY_SUBJECT, page, element, signal: run.signal },
+        query: run.query,
+        reportable: c.effect.absolute > 0,
+      };
     });
   }
   if (run.pages.previous !== null) {
@@ -349,29 +334,20 @@ export function frictionCandidates(run: FrictionRun, months: { current: string; 
       // Pages with sessions in both months and the signal in either: a signal that went away is news too.
       if (before === null || (x === 0 && before.x === 0)) continue;
       const pair = { current: side(months.current, x, n), baseline: side(months.previous, before.x, before.n) };
-      const c = compareCounts(pair, rules);
-      if (c === null) {
-        below++;
-        continue;
-      }
-      const dir = c.effect.absolute >= 0 ? 'up' : 'down';
-      out.push({
+      tally.add(pair, compareCounts(pair, rules), (c, dir) => ({
         id: `friction:mom:${run.signal}:${page}`,
         kind: 'friction',
         comparison: 'month_over_month',
         title: `${words[0]!.toUpperCase()}${words.slice(1)} on ${page} went ${dir} in ${months.current}`,
         detail: `${pct(pair.current.value)} of sessions on ${page} hit ${words} in ${months.current} (${num(x)} of ${num(n)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.x)} of ${num(before.n)}), ${pts(c.effect.absolute)}.`,
         metric: `share of page sessions with ${words}`,
-        direction: dir,
         subject: { ...EMPTY_SUBJECT, page, signal: run.signal, element: mainElement(run, page, x) },
-        ...pair,
-        ...c,
         query: run.query,
         reportable: true,
-      });
+      }));
     }
   }
-  return { candidates: out, below_min_sample: below };
+  return tally.result();
 }
 
 // ——— adoption ———
@@ -395,8 +371,7 @@ function againstThreshold(x: number, n: number, threshold: number, rules: Sample
 }
 
 export function adoptionCandidates(run: AdoptionRun, months: { current: string; previous: string }, rules: SampleRules): CandidateSet {
-  const out: Candidate[] = [];
-  let below = 0;
+  const tally = new CandidateTally();
   const t = run.current.definition.thresholds;
   for (const f of run.current.features) {
     const feature = { key: f.key, name: f.name };
@@ -408,74 +383,51 @@ export function adoptionCandidates(run: AdoptionRun, months: { current: string; 
         { id: 'ignored', threshold: t.ignored_max_share, name: 'ignored_max_share', up: false },
       ];
       for (const check of checks) {
-        const c = againstThreshold(f.users, f.active_users, check.threshold, rules);
-        if (c === null) {
-          below++;
-          continue;
-        }
-        out.push({
+        const pair = { current: share, baseline: { label: check.name, x: null, n: null, value: check.threshold } };
+        tally.add(pair, againstThreshold(f.users, f.active_users, check.threshold, rules), (c) => ({
           id: `adoption:${check.id}:${f.key}`,
           kind: 'adoption',
           comparison: 'against_threshold',
           title: check.up ? `${f.name} is adopted: used by ${pct(share.value)} of active people` : `${f.name} is ignored: used by ${pct(share.value)} of active people`,
           detail: `${months.current}: ${num(f.users)} of ${num(f.active_users)} active people used ${f.name} (${pct(share.value)}; 95% interval ${pct(c.interval.low)}–${pct(c.interval.high)}), ${check.up ? 'above' : 'below'} ${check.name} ${pct(check.threshold)}.`,
           metric: 'share of active people using the feature',
-          direction: c.effect.absolute >= 0 ? 'up' : 'down',
           subject,
-          current: share,
-          baseline: { label: check.name, x: null, n: null, value: check.threshold },
-          ...c,
           query: run.query,
           reportable: check.up ? c.effect.absolute > 0 : c.effect.absolute < 0,
-        });
+        }));
       }
       const fr = f.frustration;
       if (fr.sessions > 0) {
-        const c = againstThreshold(fr.frustrated_sessions, fr.sessions, t.frustrating_min_rate, rules);
-        if (c === null) below++;
-        else {
-          const rate = side(`${f.name} sessions`, fr.frustrated_sessions, fr.sessions);
-          out.push({
-            id: `adoption:frustrating:${f.key}`,
-            kind: 'adoption',
-            comparison: 'against_threshold',
-            title: `${f.name} is frustrating: ${pct(rate.value)} of its sessions hit rage, dead or error clicks`,
-            detail: `${months.current}: ${num(fr.frustrated_sessions)} of ${num(fr.sessions)} sessions using ${f.name} had a signal on it (rage ${fr.rage_sessions}, dead ${fr.dead_sessions}, error ${fr.error_sessions}), against frustrating_min_rate ${pct(t.frustrating_min_rate)}.`,
-            metric: 'share of feature sessions with a frustration signal',
-            direction: c.effect.absolute >= 0 ? 'up' : 'down',
-            subject: { ...subject, signal: 'frustration' },
-            current: rate,
-            baseline: { label: 'frustrating_min_rate', x: null, n: null, value: t.frustrating_min_rate },
-            ...c,
-            query: run.query,
-            reportable: c.effect.absolute > 0,
-          });
-        }
+        const rate = side(`${f.name} sessions`, fr.frustrated_sessions, fr.sessions);
+        const pair = { current: rate, baseline: { label: 'frustrating_min_rate', x: null, n: null, value: t.frustrating_min_rate } };
+        tally.add(pair, againstThreshold(fr.frustrated_sessions, fr.sessions, t.frustrating_min_rate, rules), (c) => ({
+          id: `adoption:frustrating:${f.key}`,
+          kind: 'adoption',
+          comparison: 'against_threshold',
+          title: `${f.name} is frustrating: ${pct(rate.value)} of its sessions hit rage, dead or error clicks`,
+          detail: `${months.current}: ${num(fr.frustrated_sessions)} of ${num(fr.sessions)} sessions using ${f.name} had a signal on it (rage ${fr.rage_sessions}, dead ${fr.dead_sessions}, error ${fr.error_sessions}), against frustrating_min_rate ${pct(t.frustrating_min_rate)}.`,
+          metric: 'share of feature sessions with a frustration signal',
+          subject: { ...subject, signal: 'frustration' },
+          query: run.query,
+          reportable: c.effect.absolute > 0,
+        }));
       }
     }
     const before: FeatureCore | undefined = run.previous?.features.find((p) => p.key === f.key);
     if (before !== undefined && before.active_users > 0 && f.active_users > 0) {
       const pair = { current: side(months.current, f.users, f.active_users), baseline: side(months.previous, before.users, before.active_users) };
-      const c = compareCounts(pair, rules);
-      if (c === null) below++;
-      else {
-        const dir = c.effect.absolute >= 0 ? 'up' : 'down';
-        out.push({
-          id: `adoption:mom:${f.key}`,
-          kind: 'adoption',
-          comparison: 'month_over_month',
-          title: `${f.name} adoption went ${dir} in ${months.current}`,
-          detail: `${pct(pair.current.value)} of active people used ${f.name} in ${months.current} (${num(f.users)} of ${num(f.active_users)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.users)} of ${num(before.active_users)}), ${pts(c.effect.absolute)}.`,
-          metric: 'share of active people using the feature',
-          direction: dir,
-          subject,
-          ...pair,
-          ...c,
-          query: run.query,
-          reportable: true,
-        });
-      }
+      tally.add(pair, compareCounts(pair, rules), (c, dir) => ({
+        id: `adoption:mom:${f.key}`,
+        kind: 'adoption',
+        comparison: 'month_over_month',
+        title: `${f.name} adoption went ${dir} in ${months.current}`,
+        detail: `${pct(pair.current.value)} of active people used ${f.name} in ${months.current} (${num(f.users)} of ${num(f.active_users)}) against ${pct(pair.baseline.value)} in ${months.previous} (${num(before.users)} of ${num(before.active_users)}), ${pts(c.effect.absolute)}.`,
+        metric: 'share of active people using the feature',
+        subject,
+        query: run.query,
+        reportable: true,
+      }));
     }
   }
-  return { candidates: out, below_min_sample: below };
+  return tally.result();
 }

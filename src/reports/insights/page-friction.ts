@@ -14,8 +14,10 @@ import type { AnalysisSession } from '../../analyses/analysis-kind.js';
 import type { DateRange } from '../../analyses/common/definition-parts.js';
 import { queryRows } from '../../analyses/common/run-support.js';
 import { buildScope, withClause, type ScopeOptions } from '../../analyses/common/scope-sql.js';
+import { localMidnight } from '../../analyses/common/time-buckets.js';
 import { truncateText } from '../../analyses/friction/friction-analysis.js';
 import type { FrictionDefinition } from '../../analyses/friction/friction-definition.js';
+import { elementKey } from '../../analyses/friction/friction-query.js';
 import { BoundParams } from '../../sql/bound-params.js';
 import type { FrictionSignalName } from './insight-candidates.js';
 
@@ -41,13 +43,6 @@ export interface PageFriction {
 }
 
 export const PAGE_FRICTION_SIGNALS: readonly FrictionSignalName[] = ['dead', 'rage', 'error'];
-
-/** friction-query.ts's element key (`def.element`): the identifying column, the other only where it is missing. */
-function elementKey(def: FrictionDefinition): { sel: string; text: string } {
-  if (def.element === 'selector') return { sel: 'element_selector', text: 'CASE WHEN element_selector IS NULL THEN element_text END' };
-  if (def.element === 'text') return { sel: 'CASE WHEN element_text IS NULL THEN element_selector END', text: 'element_text' };
-  return { sel: 'element_selector', text: 'element_text' };
-}
 
 interface PageRow {
   period: number;
@@ -76,10 +71,9 @@ export async function pageFriction(session: AnalysisSession, def: FrictionDefini
   const params = new BoundParams();
   const scope = buildScope({ ...def, date_range: null }, params, 'e', options);
   const tz = params.bind(options.timezone);
-  const midnight = (date: string, plusDays: number): string => `timezone(${tz}, CAST(CAST(${params.bind(date)} AS DATE) + ${plusDays} AS TIMESTAMP))`;
-  const lo = midnight(current.from, 0);
-  const from = previous === null ? lo : midnight(previous.from, 0);
-  const key = elementKey(def);
+  const lo = localMidnight(current.from, params, tz);
+  const from = previous === null ? lo : localMidnight(previous.from, params, tz);
+  const key = elementKey(def.element);
   const errorKind = params.bind('error');
   const sql = `${withClause([
     ...scope.ctes,
@@ -88,7 +82,7 @@ export async function pageFriction(session: AnalysisSession, def: FrictionDefini
          e.rage_click AS rage, e.dead_click AS dead, e.error_click AS errc, (e.event_kind = ${errorKind} OR e.error_click) AS err,
          e.element_selector, e.element_text
   FROM events e
-  WHERE ${[...scope.conditions, 'e.session_id IS NOT NULL', 'e.page_path IS NOT NULL', `e.occurred_at >= ${from}`, `e.occurred_at < ${midnight(current.to, 1)}`].join('\n    AND ')}
+  WHERE ${[...scope.conditions, 'e.session_id IS NOT NULL', 'e.page_path IS NOT NULL', `e.occurred_at >= ${from}`, `e.occurred_at < ${localMidnight(current.to, params, tz, 1)}`].join('\n    AND ')}
 )`,
     `page_sessions AS (
   SELECT period, page_path, count(*) AS sessions FROM (SELECT DISTINCT period, page_path, session_id FROM scoped) GROUP BY ALL
