@@ -1,9 +1,9 @@
 /**
  * Files that appear whole or not at all: data goes to a temp file beside the target, is fsynced, then renamed
  * over the target (rename is atomic within a folder), and the folder is fsynced so the rename survives a power
- * cut. A crash leaves at most a temp file, which `removeStaleTemps` clears on the next run.
+ * cut. A crash leaves at most a temp file, which `removeStaleTemps` clears on the next run, in subfolders too.
  */
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { redactSecrets } from '../../core/secret-redaction.js';
 
@@ -53,19 +53,30 @@ export function writeFileAtomic(target: string, data: string | Buffer): void {
   }
 }
 
-/** Removes temp files that crashed runs left in a folder; returns their names. */
+/**
+ * Removes the temp files and folders that crashed runs left in a folder and in its subfolders (side files such as
+ * Heap's `manifests/` are written atomically there too); returns their paths relative to `dir`. Called only under
+ * the export lock, where no other run can be writing one.
+ */
 export function removeStaleTemps(dir: string): string[] {
   const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    if (!isTempName(name)) continue;
-    rmSync(join(dir, name), { force: true, recursive: true });
-    removed.push(name);
-  }
+  const sweep = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = rel === '' ? entry.name : join(rel, entry.name);
+      if (isTempName(entry.name)) {
+        rmSync(join(dir, path), { force: true, recursive: true });
+        removed.push(path);
+      } else if (entry.isDirectory()) {
+        sweep(path);
+      }
+    }
+  };
+  sweep('');
   return removed;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
@@ -62,6 +62,19 @@ describe('sync export run', () => {
       expect.objectContaining({ key: 'sync_1', status: 'complete', file: 'sync_1', rows: 1, bytes: 28, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), start: '2024-03-01T06:00:00.000Z', cursor: { n: 1 }, tool_version: '9.9.9' }),
       expect.objectContaining({ key: 'sync_2', file: 'sync_2' }),
     ]);
+  });
+
+  it('a run clears what a killed run left half-written, side-file folders included', async () => {
+    dir = tempExportDir();
+    await run(new ScriptedSyncs(2));
+    // A kill while writing a side file, a manifest rewrite and a sync folder leaves temps beside their targets.
+    writeFileSync(join(dir, 'manifests', '.sync_3.json.tmp-4242-7'), '{"dump_id":');
+    writeFileSync(join(dir, '.manifest.json.tmp-4242-8'), '{');
+    mkdirSync(join(dir, '.work.tmp-4242-sync_3'));
+    const result = await run(new ScriptedSyncs(3));
+    expect(result).toMatchObject({ status: 'complete', windows: { exported: 1 } });
+    expect(readdirSync(join(dir, 'manifests')).sort()).toEqual(['sync_1.json', 'sync_2.json', 'sync_3.json']);
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'manifests', 'sync_1', 'sync_2', 'sync_3']);
   });
 
   it('incremental by sync order: after a --from run, older syncs are left alone and only newer ones come', async () => {
