@@ -85,6 +85,24 @@ export const VALID = {
   ipv6Network: String.raw`(?:[0-9A-Fa-f]{1,4}:){1,3}:`,
 } as const;
 
+/**
+ * Gates: for a detector with a validator, a pattern that matches wherever a finding the validator accepts starts —
+ * a necessary condition, so a text the gate does not match cannot change, and the far costlier pattern, split and
+ * validation are skipped. They matter because the raw patterns match common harmless text: epoch-millisecond
+ * timestamps are 13-digit runs (card), clock times are colon runs (IPv6), four-part browser versions are dotted
+ * runs (IPv4), dates are short zero-led runs (national phone numbers).
+ */
+export const GATES = {
+  /** Every card brand starts with 2-6 (VALID.cardBrand); the groupings and lengths are the card pattern's. */
+  card: String.raw`\b(?:[2-6][0-9]{3}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{3}|[2-6][0-9]{3}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}|[2-6][0-9]{3}[ -][0-9]{6}[ -][0-9]{4,5}|[2-6][0-9]{12,18})\b`,
+  /** A validated IPv6 candidate is a whole textual address (VALID.ipv6Any): at least one "::" or seven colons. */
+  ipv6: String.raw`\b(?:${VALID.ipv6Any})`,
+  /** A validated IPv4 candidate is exactly four octets (VALID.ipv4Host) between word boundaries. */
+  ipv4: String.raw`\b${VALID.ipv4Host}\b`,
+  /** A validated national number has 9-12 digits and a separator: at least ten characters of digits and separators. */
+  phoneNational: String.raw`\b0[1-9][0-9 .-]{8,}`,
+} as const;
+
 /** JSON text, tokenised so that masking can never break it: strings whole, everything between them as one token. */
 export const JSON_TOKENS = {
   string: String.raw`"(?:[^"\\]|\\.)*"`,

@@ -7,7 +7,7 @@
  */
 import type { PiiConfig } from '../core/config-schema.js';
 import { maskOf, type FindingKind, type PiiKind } from './pii-kinds.js';
-import { PATTERNS } from './pii-patterns.js';
+import { GATES, PATTERNS } from './pii-patterns.js';
 import {
   cardValidator,
   digitCountValidator,
@@ -32,6 +32,11 @@ export interface Detector {
    * ignoreCase): a cheap test that spares the regular expression most texts (a JSON document rarely holds `=`).
    */
   readonly needs?: readonly string[];
+  /**
+   * A pattern matching wherever a finding the validator accepts starts (pii-patterns.ts GATES): tested instead of
+   * the pattern to decide whether a text needs the detector at all. Without it, the pattern is the gate.
+   */
+  readonly gate?: string;
 }
 
 interface BuiltIn extends Omit<Detector, 'mask' | 'kind'> {
@@ -52,14 +57,14 @@ export const BUILT_IN_DETECTORS: readonly BuiltIn[] = [
   builtIn({ id: 'bearer', kind: 'token', pattern: PATTERNS.bearer, ignoreCase: true, keepsPrefix: true, needs: ['bearer'] }),
   builtIn({ id: 'api_key', kind: 'token', pattern: PATTERNS.apiKey, ignoreCase: false, keepsPrefix: false }),
   builtIn({ id: 'email', kind: 'email', pattern: PATTERNS.email, ignoreCase: false, keepsPrefix: false, needs: ['@', '%40'] }),
-  builtIn({ id: 'card', kind: 'card', pattern: PATTERNS.card, ignoreCase: false, keepsPrefix: false, validator: cardValidator }),
-  builtIn({ id: 'ipv6', kind: 'ip', pattern: PATTERNS.ipv6, ignoreCase: false, keepsPrefix: false, validator: ipv6Validator, needs: [':'] }),
-  builtIn({ id: 'ipv4', kind: 'ip', pattern: PATTERNS.ipv4, ignoreCase: false, keepsPrefix: false, validator: ipv4Validator, needs: ['.'] }),
+  builtIn({ id: 'card', kind: 'card', pattern: PATTERNS.card, ignoreCase: false, keepsPrefix: false, validator: cardValidator, gate: GATES.card }),
+  builtIn({ id: 'ipv6', kind: 'ip', pattern: PATTERNS.ipv6, ignoreCase: false, keepsPrefix: false, validator: ipv6Validator, needs: [':'], gate: GATES.ipv6 }),
+  builtIn({ id: 'ipv4', kind: 'ip', pattern: PATTERNS.ipv4, ignoreCase: false, keepsPrefix: false, validator: ipv4Validator, needs: ['.'], gate: GATES.ipv4 }),
   builtIn({ id: 'phone_tel', kind: 'phone', pattern: PATTERNS.phoneTel, ignoreCase: true, keepsPrefix: true, validator: digitCountValidator(7, 15), needs: ['tel:'] }),
   builtIn({ id: 'phone_international', kind: 'phone', pattern: PATTERNS.phoneIntl, ignoreCase: false, keepsPrefix: false, validator: internationalPhoneValidator, needs: ['+'] }),
   builtIn({ id: 'phone_00', kind: 'phone', pattern: PATTERNS.phone00, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(10, 17), needs: ['00'] }),
   builtIn({ id: 'phone_nanp', kind: 'phone', pattern: PATTERNS.phoneNanp, ignoreCase: false, keepsPrefix: false }),
-  builtIn({ id: 'phone_national', kind: 'phone', pattern: PATTERNS.phoneNational, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12) }),
+  builtIn({ id: 'phone_national', kind: 'phone', pattern: PATTERNS.phoneNational, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12), gate: GATES.phoneNational }),
   builtIn({ id: 'phone_national_paren', kind: 'phone', pattern: PATTERNS.phoneNationalParen, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12) }),
 ];
 
@@ -103,6 +108,8 @@ export interface Finding {
 interface Compiled {
   readonly detector: Detector;
   readonly re: RegExp;
+  /** The gate (or the pattern itself): whether the text needs the detector at all. */
+  readonly test: RegExp;
 }
 
 const compiledCache = new WeakMap<Scanners, { list: Compiled[]; keep: RegExp | undefined }>();
@@ -111,7 +118,10 @@ function compiled(scanners: Scanners): { list: Compiled[]; keep: RegExp | undefi
   let c = compiledCache.get(scanners);
   if (c === undefined) {
     c = {
-      list: scanners.detectors.map((d) => ({ detector: d, re: new RegExp(d.pattern, d.ignoreCase ? 'giu' : 'gu') })),
+      list: scanners.detectors.map((d) => {
+        const re = new RegExp(d.pattern, d.ignoreCase ? 'giu' : 'gu');
+        return { detector: d, re, test: d.gate === undefined ? re : new RegExp(d.gate, d.ignoreCase ? 'iu' : 'u') };
+      }),
       keep: scanners.keep.length === 0 ? undefined : new RegExp(`^(?:${scanners.keep.map((k) => `(?:${k})`).join('|')})$`, 'u'),
     };
     compiledCache.set(scanners, c);
@@ -128,13 +138,13 @@ export function scanText(text: string, scanners: Scanners, onFinding?: (f: Findi
   let out = text;
   const { list, keep } = compiled(scanners);
   let lower: string | undefined;
-  for (const { detector, re } of list) {
+  for (const { detector, re, test } of list) {
     if (detector.needs !== undefined) {
       const haystack = detector.ignoreCase ? (lower ??= out.toLowerCase()) : out;
       if (!detector.needs.some((n) => haystack.includes(n))) continue;
     }
-    re.lastIndex = 0;
-    if (!re.test(out)) continue;
+    test.lastIndex = 0;
+    if (!test.test(out)) continue;
     re.lastIndex = 0;
     out = out.replace(re, (match: string, ...rest: unknown[]) => {
       const prefix = detector.keepsPrefix && typeof rest[0] === 'string' ? rest[0] : '';

@@ -53,7 +53,7 @@ export class SqlMasker implements SqlNames {
     /** Hashing is available (the HMAC pads are set in the session). */
     private readonly hashing: boolean,
   ) {
-    const parts = scanners.detectors.map((d) => (d.ignoreCase ? `(?i:${d.pattern})` : `(?:${d.pattern})`));
+    const parts = scanners.detectors.map((d) => (d.ignoreCase ? `(?i:${d.gate ?? d.pattern})` : `(?:${d.gate ?? d.pattern})`));
     this.textGate = parts.length === 0 ? undefined : parts.join('|');
     this.hasCustom = scanners.detectors.some((d) => d.id.startsWith('custom:'));
   }
@@ -266,6 +266,11 @@ export function needsExactJsonSql(policy: PiiPolicy, column: JsonColumn, text: s
   return `(${conditions.join(' OR ')})`;
 }
 
+/** ` AND …`: the detector's gate (pii-scanners.ts `gate`), which a text it can change matches. */
+function gateSql(d: Detector, text: string): string {
+  return d.gate === undefined ? '' : ` AND regexp_matches(${text}, ${quoteLiteral(d.gate)}${d.ignoreCase ? ", 'i'" : ''})`;
+}
+
 /** ` AND (…)`: the detector's literals (pii-scanners.ts `needs`), at least one of which a text it matches holds. */
 function needsSql(d: Detector, text: string): string {
   if (d.needs === undefined || d.needs.length === 0) return '';
@@ -366,9 +371,9 @@ export function maskedRelationSql(policy: PiiPolicy, relation: string, columns: 
       const jsonAt = members.flatMap((p, i) => (p.kind === 'json' ? [i + 1] : []));
       if (d.id === 'card' && jsonAt.length > 0) {
         // Quote-aware masking splits the document; most documents with a long digit run hold no valid card number.
-        return `CASE WHEN ${f('g', String(g))} AND ${m.anyValid(d, s)} THEN ${m.cardsAround(d, s, jsonAt, members.length)} ELSE ${s} END AS ${s}`;
+        return `CASE WHEN ${f('g', String(g))}${gateSql(d, s)} AND ${m.anyValid(d, s)} THEN ${m.cardsAround(d, s, jsonAt, members.length)} ELSE ${s} END AS ${s}`;
       }
-      return `CASE WHEN ${f('g', String(g))}${needsSql(d, s)} THEN ${m.replace(d, s)} ELSE ${s} END AS ${s}`;
+      return `CASE WHEN ${f('g', String(g))}${needsSql(d, s)}${gateSql(d, s)} THEN ${m.replace(d, s)} ELSE ${s} END AS ${s}`;
     });
     sql = `SELECT * REPLACE (${exprs.join(', ')}) FROM (${sql})`;
   }

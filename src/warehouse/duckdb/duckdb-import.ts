@@ -325,7 +325,7 @@ export async function importFiles(
       piiCounts = await masks.counts(session, inserted.newRows);
     }
     // Exclusions (docs/governance.md): e-mail domains from the still-raw staged rows, then the touched people's tags.
-    await tagImportedPeople(session, config, { importId, rawRelations: staged.filter((s) => s.skipped === null).map((s) => s.table), masking });
+    await tagImportedPeople(session, config, { importId, rawRelations: active.length > 0 ? [ALL_ROWS] : [], masking });
     await dropImportRelations(session, freshWarehouse);
     for (const [i, s] of staged.entries()) {
       const imported = importedPerFile.get(i) ?? 0;
