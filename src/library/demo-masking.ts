@@ -133,12 +133,12 @@ type UnitPath = readonly [string] | readonly [string, string];
 const PROBE = 'probe';
 
 /**
- * A test that no detector's pattern occurs anywhere in a text — then scanning changes nothing, whatever the
- * validators and the keep list would say. Detectors whose required literals are absent are skipped, as scanText
+ * A test that no detector's gate (its pattern, for detectors without one) occurs anywhere in a text — then scanning
+ * changes nothing, whatever the validators and the keep list would say. Detectors whose required literals are absent are skipped, as scanText
  * skips them (joining all patterns into one expression was slower: it loses each pattern's own optimisations).
  */
 export function detectorGate(scanners: Scanners): (text: string) => boolean {
-  const list = scanners.detectors.map((d) => ({ needs: d.needs, ignoreCase: d.ignoreCase, re: new RegExp(d.pattern, d.ignoreCase ? 'iu' : 'u') }));
+  const list = scanners.detectors.map((d) => ({ needs: d.needs, ignoreCase: d.ignoreCase, re: new RegExp(d.gate ?? d.pattern, d.ignoreCase ? 'iu' : 'u') }));
   return (text) => {
     let lower: string | undefined;
     for (const { needs, ignoreCase, re } of list) {

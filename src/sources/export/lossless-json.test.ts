@@ -13,6 +13,13 @@ describe('lossless JSON', () => {
     expect(stringifyLossless(record)).toBe('{"amplitude_id":9007199254740993,"event_id":12345678901234567890,"neg":-9223372036854775808,"small":42,"f":1500}');
   });
 
+  it('reads safe 16-digit integers (GA4 microsecond timestamps) as numbers, and the largest safe one too', () => {
+    const record = parseLossless('{"event_timestamp":1727000000123456,"max":9007199254740991,"over":9007199254740992}') as Record<string, unknown>;
+    expect(record.event_timestamp).toBe(1727000000123456);
+    expect(record.max).toBe(9007199254740991);
+    expect(record.over).toBe(9007199254740992n);
+  });
+
   it('leaves digits inside strings, keys and fractions alone', () => {
     const line = '{"id":"90071992547409931234","12345678901234567890":1,"x":1234567890123456.5,"t":[true,null,"a\\"9007199254740993"]}';
     const record = parseLossless(line) as Record<string, unknown>;

@@ -5,8 +5,11 @@
  * digits. Fractions keep JavaScript's double precision (their last digit may change: documented).
  */
 
-/** A digit run long enough to be an unsafe integer; lines without one take JSON.parse's fast path. */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * A digit run long enough to be an unsafe integer (|n| > 2^53 = 9007199254740992: 17 digits, or 16 starting with 9);
+ * lines without one take JSON.parse's fast path. GA4's microsecond timestamps (16 digits, starting with 1) are safe.
+ */
+const LONG_DIGITS = /9\d{15}|\d{17}/;
 const MARK = '\u0000usagelab-int:';
 const MARKED = /"\\u0000usagelab-int:(-?\d+)"/g;
 
