@@ -65,6 +65,15 @@ describe('scanners: each kind masked with its typed mask', () => {
   });
 });
 
+describe('UUIDs are not phone numbers', () => {
+  it('leaves a UUID whose middle groups are all digits whole, and still finds a phone number beside it', () => {
+    for (const id of ['61995373-0129-0499-0791-9279f29bd9d7', 'c4bbac87-0026-6949-53a9-1cbd99149a13', 'user_ADD7A048-0496-7197-0976-F3E18F21ADE3']) {
+      expect(maskText(id)).toBe(id);
+      expect(maskText(`{"$session_id":"${id}","tel":"call 0612 345 678"}`)).toBe(`{"$session_id":"${id}","tel":"call [phone]"}`);
+    }
+  });
+});
+
 describe('hash and truncate', () => {
   it('hash is HMAC-SHA256 keyed by the secret, "h:" + 32 hex digits, stable', () => {
     const expected = `h:${createHmac('sha256', KEY).update('anna@example.com').digest('hex').slice(0, 32)}`;

@@ -25,6 +25,9 @@ const PARAM_NAMES = {
   secret: String.raw`[a-z0-9_-]*password|passwd|pwd|passcode|[a-z0-9_-]*secret`,
 } as const;
 
+/** A UUID in its canonical 8-4-4-4-12 hex form. */
+const UUID = String.raw`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`;
+
 export const PATTERNS = {
   paramEmail: paramPattern(PARAM_NAMES.email),
   paramPhone: paramPattern(PARAM_NAMES.phone),
@@ -54,10 +57,16 @@ export const PATTERNS = {
   ipv4: String.raw`\b[0-9]+(?:\.[0-9]+){2,}\.[0-9]*[1-9][0-9]*(?:\.[0-9]+)*\b`,
   phoneTel: String.raw`\b(tel:)[+]?[0-9][0-9().-]{5,24}`,
   phoneIntl: String.raw`\+[1-9][0-9]{0,3}(?:[ .-]?(?:\([0-9]{1,5}\)|[0-9]{1,6})){1,8}`,
-  phone00: String.raw`\b00[1-9][0-9]{0,3}(?:[ .-](?:\([0-9]{1,5}\)|[0-9]{1,6})){2,8}`,
+  /**
+   * The two dash-separated phone forms also match a whole UUID (first, wherever it stands), which their validators
+   * reject: scanning resumes after a rejected candidate, so the digit-only groups inside a UUID
+   * ("61995373-0129-0499-0791-…") are never taken for a phone number. Without it about one random UUID in 2,000 lost
+   * a fragment to "[phone]" (and an event id holding one was hashed, or stopped an import without a hash key).
+   */
+  phone00: String.raw`${UUID}|\b00[1-9][0-9]{0,3}(?:[ .-](?:\([0-9]{1,5}\)|[0-9]{1,6})){2,8}`,
   phoneNanp: String.raw`(?:\b1[ .-]?)?(?:\([2-9][0-9]{2}\)[ ]?|\b[2-9][0-9]{2}[ .-])[2-9][0-9]{2}[ .-][0-9]{4}\b`,
   /** Trunk-0 national numbers in groups, one separator throughout (so "01-02-2024 12" is not one number). */
-  phoneNational: String.raw`\b0[1-9][0-9]{0,4}(?:(?: [0-9]{2,8}){1,4}|(?:-[0-9]{2,8}){1,4}|(?:\.[0-9]{2,8}){1,4})\b`,
+  phoneNational: String.raw`${UUID}|\b0[1-9][0-9]{0,4}(?:(?: [0-9]{2,8}){1,4}|(?:-[0-9]{2,8}){1,4}|(?:\.[0-9]{2,8}){1,4})\b`,
   phoneNationalParen: String.raw`\(0[1-9][0-9]{0,4}\)[ ]?[0-9]{2,8}(?:[ -][0-9]{2,8}){0,3}\b`,
 } as const;
 
@@ -83,6 +92,7 @@ export const VALID = {
   ].join('|'),
   /** A /48 (or wider) network as truncate writes it: at most three groups, then "::". Not a host. */
   ipv6Network: String.raw`(?:[0-9A-Fa-f]{1,4}:){1,3}:`,
+  uuid: UUID,
 } as const;
 
 /**
@@ -101,6 +111,8 @@ export const GATES = {
   ipv4: String.raw`\b${VALID.ipv4Host}\b`,
   /** A validated national number has 9-12 digits and a separator: at least ten characters of digits and separators. */
   phoneNational: String.raw`\b0[1-9][0-9 .-]{8,}`,
+  /** The 00-prefixed form without the UUID alternative (a UUID is never a finding). */
+  phone00: String.raw`\b00[1-9][0-9]{0,3}(?:[ .-](?:\([0-9]{1,5}\)|[0-9]{1,6})){2,8}`,
 } as const;
 
 /** JSON text, tokenised so that masking can never break it: strings whole, everything between them as one token. */

@@ -14,6 +14,7 @@ import {
   internationalPhoneValidator,
   ipv4Validator,
   ipv6Validator,
+  notUuid,
   type Validator,
 } from './pii-validators.js';
 
@@ -62,9 +63,9 @@ export const BUILT_IN_DETECTORS: readonly BuiltIn[] = [
   builtIn({ id: 'ipv4', kind: 'ip', pattern: PATTERNS.ipv4, ignoreCase: false, keepsPrefix: false, validator: ipv4Validator, needs: ['.'], gate: GATES.ipv4 }),
   builtIn({ id: 'phone_tel', kind: 'phone', pattern: PATTERNS.phoneTel, ignoreCase: true, keepsPrefix: true, validator: digitCountValidator(7, 15), needs: ['tel:'] }),
   builtIn({ id: 'phone_international', kind: 'phone', pattern: PATTERNS.phoneIntl, ignoreCase: false, keepsPrefix: false, validator: internationalPhoneValidator, needs: ['+'] }),
-  builtIn({ id: 'phone_00', kind: 'phone', pattern: PATTERNS.phone00, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(10, 17), needs: ['00'] }),
+  builtIn({ id: 'phone_00', kind: 'phone', pattern: PATTERNS.phone00, ignoreCase: false, keepsPrefix: false, validator: notUuid(digitCountValidator(10, 17)), needs: ['00'], gate: GATES.phone00 }),
   builtIn({ id: 'phone_nanp', kind: 'phone', pattern: PATTERNS.phoneNanp, ignoreCase: false, keepsPrefix: false }),
-  builtIn({ id: 'phone_national', kind: 'phone', pattern: PATTERNS.phoneNational, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12), gate: GATES.phoneNational }),
+  builtIn({ id: 'phone_national', kind: 'phone', pattern: PATTERNS.phoneNational, ignoreCase: false, keepsPrefix: false, validator: notUuid(digitCountValidator(9, 12)), gate: GATES.phoneNational }),
   builtIn({ id: 'phone_national_paren', kind: 'phone', pattern: PATTERNS.phoneNationalParen, ignoreCase: false, keepsPrefix: false, validator: digitCountValidator(9, 12) }),
 ];
 

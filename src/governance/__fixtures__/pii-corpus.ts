@@ -302,6 +302,15 @@ function negatives(rng: Rng): CorpusItem[] {
     add('url', url(rng, `?tokens=${rng.int(1, 99)}&page=${rng.int(1, 9)}`));
     add('plain', `${rng.int(1, 99)} items, ${rng.int(1, 99)}% off, qty ${rng.int(1, 9)}`);
   }
+  // UUIDs whose middle groups are all digits, one starting with 0 or 00 (random UUIDs: about 1 in 2,000), glued to
+  // words and prefixes as ids are: look like national and 00-prefixed phone numbers when read a group at a time.
+  for (let i = 0; i < 60; i++) {
+    const second = rng.pick([`0${rng.int(1, 9)}${rng.digits(2)}`, `00${rng.int(1, 9)}${rng.digits(1)}`]);
+    const id = `${rng.chars(8, HEX)}-${second}-${rng.digits(4)}-${rng.digits(4)}-${rng.chars(12, HEX)}`;
+    add('uuid-digits', id);
+    add('uuid-digits', `insert_id:${id}`);
+    add('uuid-digits', `user_${id.toUpperCase()}`);
+  }
   return items;
 }
 
