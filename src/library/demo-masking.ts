@@ -160,6 +160,11 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
   const clean = detectorGate(scanners);
   // Fields with mapped children (Mixpanel's and PostHog's `properties`) are split into their members.
   const split = new Set(layout.fields.filter((f) => f.path.length > 1).map((f) => f.path[0]!));
+  // Arrays masked as a JSON column (GA4's event_params and user_properties) are masked element by element: JSON
+  // masking never looks across elements, and most elements repeat (the same page, the same plan) where the whole
+  // array, with its session id and timestamps, never does.
+  const arrays = new Set(layout.fields.filter((f) => f.path.length === 1 && (f.column === 'properties' || f.column === 'user_properties')).map((f) => f.path[0]!));
+  const elements = new Map<string, PathMemory>();
   // Per top-level name, and per member of a split field: no key strings to build per record.
   const top = new Map<string, PathMemory>();
   const children = new Map<string, Map<string, PathMemory>>();
@@ -199,6 +204,25 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
       found.push(v);
     };
     for (const [name, value] of Object.entries(record)) {
+      if (arrays.has(name) && Array.isArray(value) && value.length > 0) {
+        const m = memoryOf(elements, name);
+        const masked = value.map((element) => m.get(element));
+        const unknown = masked.flatMap((v, i) => (v === UNKNOWN ? [i] : []));
+        if (unknown.length > 0) {
+          const fresh = maskAlone([name], unknown.map((i) => value[i]));
+          // Anything but an array of as many elements (a rule dropping the whole field): mask the record whole.
+          if (!Array.isArray(fresh) || fresh.length !== unknown.length) return mask(record);
+          unknown.forEach((i, k) => {
+            masked[i] = fresh[k];
+            m.set(value[i], fresh[k]);
+          });
+        }
+        paths.push([name]);
+        values.push(value);
+        memo.push(m);
+        found.push(masked);
+        continue;
+      }
       if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0) {
         let map = children.get(name);
         if (map === undefined) children.set(name, (map = new Map()));
