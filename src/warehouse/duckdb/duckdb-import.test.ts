@@ -110,21 +110,25 @@ describe('import: bad input', () => {
         JSON.stringify({ user_id: 'u', event: 'bad_time', time: 'yesterday' }),
         '',
         JSON.stringify({ user_id: 'u', time: 1700000001 }),
+        // An object after JSON whitespace is an object; an array is not.
+        `\t ${JSON.stringify({ user_id: 'u', event: 'indented', time: 1700000002 })}`,
+        '[1, 2]',
       ].join('\n'),
     );
     const r = await ws.import({ files: [file] });
-    expect([r.imported, r.rejected, r.partial]).toEqual([1, 3, true]);
+    expect([r.imported, r.rejected, r.partial]).toEqual([2, 4, true]);
     expect(r.quarantineSample.map((q) => [q.line, q.reason])).toEqual([
       [2, 'record: not a JSON object'],
       [3, 'time: unreadable timestamp "yesterday"'],
       [5, 'event: missing'],
+      [7, 'record: not a JSON object'],
     ]);
-    const props = await ws.sql<{ note: string }>(`SELECT properties->>'note' AS note FROM events`);
+    const props = await ws.sql<{ note: string }>(`SELECT properties->>'note' AS note FROM events WHERE event_name = 'ok'`);
     expect(props[0]!.note).toBe('line\nbreak ✓ ünïcødé');
     const q = await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`);
-    expect(Number(q[0]!.n)).toBe(3);
+    expect(Number(q[0]!.n)).toBe(4);
     await ws.import({ files: [file] });
-    expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`))[0]!.n)).toBe(3);
+    expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`))[0]!.n)).toBe(4);
   });
 
   it('--strict writes nothing from a file with a bad record', async () => {
