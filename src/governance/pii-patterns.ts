@@ -28,6 +28,9 @@ const PARAM_NAMES = {
 /** A UUID in its canonical 8-4-4-4-12 hex form. */
 const UUID = String.raw`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`;
 
+/** `00` + country code, then separated groups: the 00-prefixed phone form itself, also its gate. */
+const PHONE_00 = String.raw`\b00[1-9][0-9]{0,3}(?:[ .-](?:\([0-9]{1,5}\)|[0-9]{1,6})){2,8}`;
+
 export const PATTERNS = {
   paramEmail: paramPattern(PARAM_NAMES.email),
   paramPhone: paramPattern(PARAM_NAMES.phone),
@@ -63,7 +66,7 @@ export const PATTERNS = {
    * ("61995373-0129-0499-0791-…") are never taken for a phone number. Without it about one random UUID in 2,000 lost
    * a fragment to "[phone]" (and an event id holding one was hashed, or stopped an import without a hash key).
    */
-  phone00: String.raw`${UUID}|\b00[1-9][0-9]{0,3}(?:[ .-](?:\([0-9]{1,5}\)|[0-9]{1,6})){2,8}`,
+  phone00: `${UUID}|${PHONE_00}`,
   phoneNanp: String.raw`(?:\b1[ .-]?)?(?:\([2-9][0-9]{2}\)[ ]?|\b[2-9][0-9]{2}[ .-])[2-9][0-9]{2}[ .-][0-9]{4}\b`,
   /** Trunk-0 national numbers in groups, one separator throughout (so "01-02-2024 12" is not one number). */
   phoneNational: String.raw`${UUID}|\b0[1-9][0-9]{0,4}(?:(?: [0-9]{2,8}){1,4}|(?:-[0-9]{2,8}){1,4}|(?:\.[0-9]{2,8}){1,4})\b`,
@@ -112,7 +115,7 @@ export const GATES = {
   /** A validated national number has 9-12 digits and a separator: at least ten characters of digits and separators. */
   phoneNational: String.raw`\b0[1-9][0-9 .-]{8,}`,
   /** The 00-prefixed form without the UUID alternative (a UUID is never a finding). */
-  phone00: String.raw`\b00[1-9][0-9]{0,3}(?:[ .-](?:\([0-9]{1,5}\)|[0-9]{1,6})){2,8}`,
+  phone00: PHONE_00,
 } as const;
 
 /** JSON text, tokenised so that masking can never break it: strings whole, everything between them as one token. */

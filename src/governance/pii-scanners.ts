@@ -130,6 +130,22 @@ function compiled(scanners: Scanners): { list: Compiled[]; keep: RegExp | undefi
   return c;
 }
 
+/** Whether the detector may find something in `text`: its literals (`needs`) and its gate both occur in it. */
+function mayFind({ detector, test }: Compiled, text: string, lower: () => string): boolean {
+  if (detector.needs !== undefined) {
+    const haystack = detector.ignoreCase ? lower() : text;
+    if (!detector.needs.some((n) => haystack.includes(n))) return false;
+  }
+  test.lastIndex = 0;
+  return test.test(text);
+}
+
+/** Whether any detector may find something in `text`; when none may, scanText returns it unchanged. */
+export function mayHoldFindings(text: string, scanners: Scanners): boolean {
+  let lower: string | undefined;
+  return compiled(scanners).list.some((c) => mayFind(c, text, () => (lower ??= text.toLowerCase())));
+}
+
 /**
  * Replaces everything the scanners find with its mask and reports each finding. A candidate a validator rejects,
  * or that the keep list allows, stays as it is, and scanning resumes after it (it is not searched again for a
@@ -139,13 +155,9 @@ export function scanText(text: string, scanners: Scanners, onFinding?: (f: Findi
   let out = text;
   const { list, keep } = compiled(scanners);
   let lower: string | undefined;
-  for (const { detector, re, test } of list) {
-    if (detector.needs !== undefined) {
-      const haystack = detector.ignoreCase ? (lower ??= out.toLowerCase()) : out;
-      if (!detector.needs.some((n) => haystack.includes(n))) continue;
-    }
-    test.lastIndex = 0;
-    if (!test.test(out)) continue;
+  for (const c of list) {
+    const { detector, re } = c;
+    if (!mayFind(c, out, () => (lower ??= out.toLowerCase()))) continue;
     re.lastIndex = 0;
     out = out.replace(re, (match: string, ...rest: unknown[]) => {
       const prefix = detector.keepsPrefix && typeof rest[0] === 'string' ? rest[0] : '';

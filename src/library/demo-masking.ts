@@ -26,7 +26,7 @@ import { HEAP_EVENT_LAYOUT, HEAP_USER_LAYOUT } from '../sources/heap/heap-export
 import { MIXPANEL_RECORD_LAYOUT } from '../sources/mixpanel/mixpanel-export.js';
 import { POSTHOG_RECORD_LAYOUT } from '../sources/posthog/posthog-export.js';
 import { piiPolicy } from '../governance/pii-policy.js';
-import type { Scanners } from '../governance/pii-scanners.js';
+import { mayHoldFindings, type Scanners } from '../governance/pii-scanners.js';
 import { vendorRecordMasker } from './export-source.js';
 
 export interface DemoMaskingOptions {
@@ -132,24 +132,9 @@ type UnitPath = readonly [string] | readonly [string, string];
 /** A text no detector pattern matches, no hash, no IP address: what a path's action does to harmless text. */
 const PROBE = 'probe';
 
-/**
- * A test that no detector's gate (its pattern, for detectors without one) occurs anywhere in a text — then scanning
- * changes nothing, whatever the validators and the keep list would say. Detectors whose required literals are absent are skipped, as scanText
- * skips them (joining all patterns into one expression was slower: it loses each pattern's own optimisations).
- */
+/** A test that no detector may find anything in a text — then scanning changes nothing (pii-scanners.ts). */
 export function detectorGate(scanners: Scanners): (text: string) => boolean {
-  const list = scanners.detectors.map((d) => ({ needs: d.needs, ignoreCase: d.ignoreCase, re: new RegExp(d.gate ?? d.pattern, d.ignoreCase ? 'iu' : 'u') }));
-  return (text) => {
-    let lower: string | undefined;
-    for (const { needs, ignoreCase, re } of list) {
-      if (needs !== undefined) {
-        const haystack = ignoreCase ? (lower ??= text.toLowerCase()) : text;
-        if (!needs.some((n) => haystack.includes(n))) continue;
-      }
-      if (re.test(text)) return false;
-    }
-    return true;
-  };
+  return (text) => !mayHoldFindings(text, scanners);
 }
 
 /**

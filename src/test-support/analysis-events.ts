@@ -81,3 +81,21 @@ export async function insertEvents(session: DuckdbSession, events: readonly Test
 export async function tagPerson(session: DuckdbSession, personId: string, tag: string, rule = 'test'): Promise<void> {
   await session.run(`INSERT INTO person_tags VALUES ($1, $2, $3)`, [personId, tag, rule]);
 }
+
+/**
+ * Writes `events` into a test workspace's warehouse and tags the `internal` people, through one open and close of
+ * the workspace (what a test's beforeEach does before the command or analysis under test opens it again).
+ */
+export async function seedWorkspace(
+  workspace: { open(): Promise<{ readonly warehouse: DuckdbSession; close(): void }> },
+  events: readonly TestEvent[],
+  internal: readonly string[] = [],
+): Promise<void> {
+  const w = await workspace.open();
+  try {
+    await insertEvents(w.warehouse, events);
+    for (const person of internal) await tagPerson(w.warehouse, person, 'internal');
+  } finally {
+    w.close();
+  }
+}

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExitCode } from '../../core/exit-codes.js';
-import { ev, insertEvents, tagPerson } from '../../test-support/analysis-events.js';
+import { ev, seedWorkspace } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import type { AdoptionResult } from '../../analyses/adoption/adoption-result.js';
 import { runCommandReportingErrors } from '../../test-support/command-test-kit.js';
@@ -33,9 +33,9 @@ async function cli(ws: TempWorkspace, args: string[]): Promise<Run> {
 let ws: TempWorkspace;
 beforeEach(async () => {
   ws = tempWorkspace('version: 1\ntimezone: UTC\n');
-  const w = await ws.open();
-  try {
-    await insertEvents(w.warehouse, [
+  await seedWorkspace(
+    ws,
+    [
       ev('p1', '2024-01-01T10:00:00Z', 'export_clicked'),
       ev('p1', '2024-01-09T10:00:00Z', 'export_clicked'),
       ev('p2', '2024-01-02T10:00:00Z', 'view', { event_kind: 'page_view', page_path: '/reports/:id/export' }),
@@ -44,11 +44,9 @@ beforeEach(async () => {
       ev('p3', '2024-01-10T10:00:00Z', 'dark_mode_on'),
       ev('p5', '2024-01-11T10:00:00Z', 'export_clicked'),
       ev('p9', '2024-01-29T10:00:00Z', 'visit'),
-    ]);
-    await tagPerson(w.warehouse, 'p5', 'internal');
-  } finally {
-    w.close();
-  }
+    ],
+    ['p5'],
+  );
 });
 afterEach(() => ws.cleanup());
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageLabError } from '../../core/errors.js';
 import type { FrictionResult } from '../../analyses/friction/friction-result.js';
-import { ev, insertEvents, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
+import { ev, seedWorkspace, type TestEvent } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { runCommand, type CommandRun } from '../../test-support/command-test-kit.js';
 import { registerFrictionCommand } from './friction-command.js';
@@ -60,13 +60,7 @@ function events(): TestEvent[] {
 let ws: TempWorkspace;
 beforeEach(async () => {
   ws = tempWorkspace('version: 1\ntimezone: America/New_York\n');
-  const workspace = await ws.open();
-  try {
-    await insertEvents(workspace.warehouse, events());
-    await tagPerson(workspace.warehouse, 'staff', 'internal');
-  } finally {
-    workspace.close();
-  }
+  await seedWorkspace(ws, events(), ['staff']);
 });
 afterEach(() => ws.cleanup());
 

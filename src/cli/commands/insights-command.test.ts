@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ev, insertEvents, type TestEvent } from '../../test-support/analysis-events.js';
+import { ev, seedWorkspace, type TestEvent } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import type { InsightsResult } from '../../reports/insights/insight-result.js';
 import { runCommand, type CommandRun } from '../../test-support/command-test-kit.js';
@@ -27,12 +27,7 @@ let ws: TempWorkspace;
 beforeEach(async () => {
   ws = tempWorkspace();
   ws.write('queries/checkout.yaml', 'kind: funnel\nname: Checkout\nsteps: [{ event: start }, { event: finish }]\nwindow: 1d\n');
-  const w = await ws.open();
-  try {
-    await insertEvents(w.warehouse, events());
-  } finally {
-    w.close();
-  }
+  await seedWorkspace(ws, events());
 });
 afterEach(() => ws.cleanup());
 

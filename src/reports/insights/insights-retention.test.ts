@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ev, insertEvents, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
+import { ev, seedWorkspace, type TestEvent } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { computeInsights } from './insights.js';
 import { twoProportionZTest } from './insight-stats.js';
@@ -38,13 +38,7 @@ let ws: TempWorkspace;
 beforeEach(async () => {
   ws = tempWorkspace('version: 1\ntimezone: Europe/Berlin\n');
   ws.write('queries/pro.yaml', 'kind: segment\nname: pro\ndid:\n  - event: plan_pro\n');
-  const w = await ws.open();
-  try {
-    await insertEvents(w.warehouse, events());
-    await tagPerson(w.warehouse, 'staff', 'internal');
-  } finally {
-    w.close();
-  }
+  await seedWorkspace(ws, events(), ['staff']);
 });
 afterEach(() => ws.cleanup());
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageLabError } from '../../core/errors.js';
-import { ev, insertEvents, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
+import { ev, seedWorkspace, type TestEvent } from '../../test-support/analysis-events.js';
 import { tempWorkspace, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { computeInsights } from './insights.js';
 import { insightsMarkdown } from './insights-markdown.js';
@@ -51,13 +51,7 @@ beforeEach(async () => {
   ws = tempWorkspace('version: 1\ntimezone: America/New_York\n');
   ws.write('queries/checkout.yaml', FUNNEL);
   ws.write('queries/hostile.yaml', HOSTILE);
-  const w = await ws.open();
-  try {
-    await insertEvents(w.warehouse, events());
-    await tagPerson(w.warehouse, 'staff', 'internal');
-  } finally {
-    w.close();
-  }
+  await seedWorkspace(ws, events(), ['staff']);
 });
 afterEach(() => ws.cleanup());
 
