@@ -125,7 +125,6 @@ export const BUILT_IN = {
   adoption: { kind: 'adoption', name: 'Feature adoption', interval: 'week', retention_intervals: 0 },
 } as const;
 
-
 export interface CollectOptions {
   /** DuckDB connections the analyses run on side by side (default: half the cores, 1 to 4). */
   connections?: number;
