@@ -83,8 +83,10 @@ export class DuckdbSession {
 
   /** Runs a query and returns JSON-compatible row objects (BIGINT/HUGEINT as strings, timestamps ISO). */
   async all<T = Row>(sql: string, params?: DuckDBValue[]): Promise<T[]> {
+    const started = Date.now();
     try {
       const reader = await this.connection.runAndReadAll(sql, params);
+      traceStatement(sql, started);
       return reader.getRowObjectsJson() as T[];
     } catch (err) {
       throw wrapDriverError(err, sql);
@@ -93,6 +95,7 @@ export class DuckdbSession {
 
   /** Runs a long statement while reporting DuckDB's own progress (0..100) every ~100 ms. */
   async runWithProgress(sql: string, onProgress: (percentage: number) => void): Promise<void> {
+    const started = Date.now();
     try {
       const pending = await this.connection.start(sql);
       let last = 0;
@@ -108,6 +111,7 @@ export class DuckdbSession {
         }
       }
       await pending.getResult();
+      traceStatement(sql, started);
     } catch (err) {
       throw wrapDriverError(err, sql);
     }
