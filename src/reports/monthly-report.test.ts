@@ -116,6 +116,8 @@ describe('monthly report', () => {
     expect(md).toMatch(/## Insights\n\n\d+ comparisons tested, \d+ stand out/);
     // Friction: 1 of 5 March sessions had a signal (p2-b).
     expect(md).toContain('20.0% of 5 sessions had a frustration signal');
+    // Compared with February (the saved query sets no compare: the report's previous_month), 3 sessions, none with a signal.
+    expect(md).toContain('In the month before (2024-02-01 to 2024-02-29): 0.0% (');
     expect(md).toContain('| 1 | `/projects` | Save | 1 | ');
     // Charts exist and are linked.
     const charts = readdirSync(join(tw.dir, 'reports', '2024-03')).sort();

@@ -121,7 +121,7 @@ export function lateDataDays(ws: Workspace, source: string): number {
 export const BUILT_IN = {
   paths: { kind: 'paths', name: 'Top page paths', step: 'page', depth: 4 },
   retention: NEW_PEOPLE_RETENTION,
-  friction: { kind: 'friction', name: 'Friction hotspots' },
+  friction: { kind: 'friction', name: 'Friction hotspots', compare: 'previous_month' },
   adoption: { kind: 'adoption', name: 'Feature adoption', interval: 'week', retention_intervals: 0 },
 } as const;
 
@@ -154,7 +154,8 @@ export async function collectReportData(ws: Workspace, monthText: string, config
   const funnelQueries = config.funnels == null
     ? savedQueriesOfKind(ws.paths.queries, 'funnel')
     : config.funnels.map((name) => ({ name, ...savedQuery(ws, name, 'funnel', 'funnels') }));
-  const frictionInput = config.friction == null ? { ...BUILT_IN.friction, top } : savedQuery(ws, config.friction, 'friction', 'friction').doc;
+  // Compared with the month before, as every other section, unless the saved query says otherwise.
+  const frictionInput = config.friction == null ? { ...BUILT_IN.friction, top } : { compare: BUILT_IN.friction.compare, ...savedQuery(ws, config.friction, 'friction', 'friction').doc };
   const frictionDefinition = frictionAnalysis.parse({ ...frictionInput, date_range: { ...range } });
   const adoptionInput = config.adoption == null ? BUILT_IN.adoption : savedQuery(ws, config.adoption, 'adoption', 'adoption').doc;
   const retentionInput = config.retention == null ? BUILT_IN.retention : savedQuery(ws, config.retention, 'retention', 'retention').doc;

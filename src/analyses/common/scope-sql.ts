@@ -136,8 +136,11 @@ export interface ExcludedSummary {
   share_of_events: number | null;
 }
 
-/** `run()`, or the answer the session's memo holds for the same statement and parameters. */
-function memoized<T>(session: AnalysisSession, query: BuiltQuery, run: () => Promise<T>): Promise<T> {
+/**
+ * `run()`, or the answer the session's memo holds for the same statement and parameters (a report's connections
+ * share one memo; a workspace session has none, since an import may change the events between two runs).
+ */
+export function memoized<T>(session: AnalysisSession, query: BuiltQuery, run: () => Promise<T>): Promise<T> {
   if (session.memo === undefined) return run();
   const key = `${query.sql}\u0000${JSON.stringify(query.params, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
   const hit = session.memo.get(key) as Promise<T> | undefined;

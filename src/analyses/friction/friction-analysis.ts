@@ -1,5 +1,6 @@
 /**
- * Runs a friction analysis: one statement computes every section (friction-query.ts); this file turns its rows
+ * Runs a friction analysis: the units of each period (friction-units.ts), then one statement computes every
+ * section (friction-query.ts); this file turns its rows
  * into the documented result — rates, the comparison with the previous period, labels — and adds what the
  * exclusions left out.
  */
@@ -13,7 +14,7 @@ import { excludedSummary, type ExcludedSummary } from '../common/scope-sql.js';
 import { chExcludedSummary } from '../common/scope-sql-clickhouse.js';
 import { chFrictionQueryRow } from './friction-clickhouse.js';
 import { parseFrictionDefinition, type FrictionDefinition, type FrictionSignal } from './friction-definition.js';
-import { previousPeriod } from './friction-periods.js';
+import { previousMonths, previousPeriod } from './friction-periods.js';
 import {
   buildFrictionQuery,
   periodBoundsQuery,
@@ -41,6 +42,7 @@ import {
   type FrictionTotals,
 } from './friction-result.js';
 import { frictionRules } from './friction-rules.js';
+import { frictionUnits } from './friction-units.js';
 
 /** Element texts can be a whole container's innerText; results keep a readable label. */
 export const ELEMENT_TEXT_MAX = 200;
@@ -97,8 +99,13 @@ function totals(row: Omit<TotalsRow, 'period'>, signals: readonly FrictionSignal
 function noComparisonReason(def: FrictionDefinition): string | null {
   if (def.compare === 'none') return 'compare: none';
   if (def.date_range == null) return 'no date_range: the previous period needs one';
-  if (previousPeriod(def.date_range) === undefined) return 'the previous period would start before year 1';
+  if (comparisonPeriod(def.date_range, def.compare) === undefined) return 'the previous period would start before year 1';
   return null;
+}
+
+/** The period compared with (the rules have checked that a previous_month range is whole months). */
+function comparisonPeriod(range: DateRange, compare: FrictionDefinition['compare']): DateRange | undefined {
+  return compare === 'previous_month' ? previousMonths(range) : previousPeriod(range);
 }
 
 function hotspot(row: HotspotRow, def: FrictionDefinition, compared: boolean, previousHasData: boolean): FrictionHotspot {
@@ -186,7 +193,8 @@ function listCounts(row: ListCountsRow | null | undefined, listed: number): Fric
 /** Epoch microseconds come back as numbers (as text beyond 2^53, e.g. year 9999): exact either way. */
 const micros = (value: unknown): bigint => BigInt(String(value));
 
-async function periodBounds(session: AnalysisSession, range: DateRange, previous: DateRange | null, timezone: string): Promise<FrictionBounds> {
+/** The instants of the range's and the comparison period's local midnights (periodBoundsQuery). */
+export async function periodBounds(session: AnalysisSession, range: DateRange, previous: DateRange | null, timezone: string): Promise<FrictionBounds> {
   const [row] = await queryRows<{ lo: unknown; hi: unknown; previous_lo: unknown }>(session, periodBoundsQuery(range, previous, timezone));
   return { lo: micros(row!.lo), hi: micros(row!.hi), previousLo: row!.previous_lo === null ? null : micros(row!.previous_lo) };
 }
@@ -196,7 +204,7 @@ export async function runFriction(session: EngineSession, definition: FrictionDe
   assertRules(frictionRules(definition));
   assertTimezone(options.timezone, 'friction');
   const reason = noComparisonReason(definition);
-  const previous = reason === null && definition.date_range != null ? previousPeriod(definition.date_range)! : null;
+  const previous = reason === null && definition.date_range != null ? comparisonPeriod(definition.date_range, definition.compare)! : null;
   const scopeOptions = { kind: 'friction', timezone: options.timezone, ...(options.segments === undefined ? {} : { segments: options.segments }) };
 
   let row: FrictionQueryRow | undefined;
@@ -207,7 +215,8 @@ export async function runFriction(session: EngineSession, definition: FrictionDe
     excluded = await chExcludedSummary(session, definition, new ClickhouseParams(), scopeOptions);
   } else {
     const bounds = definition.date_range == null ? null : await periodBounds(session, definition.date_range, previous, options.timezone);
-    [row] = await queryRows<FrictionQueryRow>(session, buildFrictionQuery(definition, { ...scopeOptions, bounds }));
+    const units = await frictionUnits(session, definition, scopeOptions, bounds);
+    [row] = await queryRows<FrictionQueryRow>(session, buildFrictionQuery(definition, { ...scopeOptions, bounds, units }));
     excluded = await excludedSummary(session, definition, new BoundParams(), scopeOptions);
   }
 

@@ -25,7 +25,11 @@ export const SIGNAL_COLUMNS: Readonly<Record<FrictionSignal, 'rage_click' | 'dea
 export const FRICTION_ELEMENT_KEYS = ['selector', 'text', 'text_and_selector'] as const;
 export type FrictionElementKey = (typeof FRICTION_ELEMENT_KEYS)[number];
 
-export const FRICTION_COMPARE = ['previous_period', 'none'] as const;
+/**
+ * `previous_period`: the same number of days right before the range; `previous_month`: the same number of calendar
+ * months before a range of whole months (what a monthly report compares with); `none`.
+ */
+export const FRICTION_COMPARE = ['previous_period', 'previous_month', 'none'] as const;
 export type FrictionCompare = (typeof FRICTION_COMPARE)[number];
 
 export const FRICTION_DEFAULTS = {

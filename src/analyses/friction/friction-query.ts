@@ -3,9 +3,10 @@
  * of the comparison period before it, labelled period 1) and returns one row holding every section as a list of
  * structs: totals per period, ranked hotspots, pages and error pages, list counts and the breakdown.
  *
- * Work is split by size. One grouping-sets pass over all events in scope finds the distinct (page, session),
- * session and person units; one window pass over page views finds visits and U-turns; everything about signals
- * and errors is computed from the few events that carry one (`ul_marked`, materialized once).
+ * Work is split by size. The distinct (page, session), session and person units come in as a parameter (counted
+ * beforehand, one statement per period: friction-units.ts); one window pass over page views finds visits and
+ * U-turns; everything about signals and errors is computed from the few events that carry one (`ul_marked`,
+ * materialized once).
  *
  * Every value is a bound parameter and every column name a constant of this file, so the statement text depends
  * only on the definition's shape; element texts and selectors are data, never SQL.
@@ -16,6 +17,7 @@ import type { DateRange } from '../common/definition-parts.js';
 import type { BuiltQuery } from '../common/run-support.js';
 import { buildScope, withClause, type ScopeOptions } from '../common/scope-sql.js';
 import { US_PER_SECOND } from '../common/durations.js';
+import type { UnitRow } from './friction-units.js';
 import { SIGNAL_COLUMNS, type FrictionDefinition, type FrictionElementKey, type FrictionSignal } from './friction-definition.js';
 
 /** The periods as instants (epoch microseconds), resolved in the configured time zone by periodBoundsQuery. */
@@ -30,6 +32,12 @@ export interface FrictionBounds {
 export interface FrictionQueryOptions extends ScopeOptions {
   /** null without a date_range (all history, no comparison). */
   bounds: FrictionBounds | null;
+  /** The units of each period (friction-units.ts), labelled 0 (the range) and 1 (the comparison period). */
+  units: PeriodUnitRow[];
+}
+
+export interface PeriodUnitRow extends UnitRow {
+  period: 0 | 1;
 }
 
 /**
@@ -197,12 +205,10 @@ export function buildFrictionQuery(def: FrictionDefinition, options: FrictionQue
   FROM events e
   WHERE ${[...scope.conditions, `${col('session_id')} IS NOT NULL`, ...inPeriods].join('\n    AND ')}
 )`,
-    // Distinct units in one pass: g = 1 (page, session), 3 (session), 2 (person) — grouping() bits of (page_path, person_id).
+    // The distinct units, counted beforehand one period at a time (friction-units.ts) and passed in as JSON.
     `ul_units AS MATERIALIZED (
-  SELECT period, page_path, g, count(*) AS n FROM (
-    SELECT period, page_path, grouping(page_path, person_id) AS g
-    FROM ul_scoped GROUP BY GROUPING SETS ((period, page_path, session_id), (period, session_id), (period, person_id))
-  ) GROUP BY period, page_path, g
+  SELECT period, page_path, g, n
+  FROM (SELECT unnest(from_json(CAST(${params.bind(JSON.stringify(options.units))} AS JSON), '[{"period":"INTEGER","page_path":"VARCHAR","g":"INTEGER","n":"BIGINT"}]'), recursive := true))
 )`,
     // The few events with a signal or an error: everything about them is computed from here.
     `ul_marked AS MATERIALIZED (

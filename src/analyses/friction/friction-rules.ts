@@ -5,6 +5,7 @@
 import type { RuleViolation } from '../analysis-kind.js';
 import { scopeViolations } from '../common/scope-rules.js';
 import type { FrictionDefinition } from './friction-definition.js';
+import { isWholeMonths } from './friction-periods.js';
 
 export const FRICTION_MAX_TOP = 1000;
 export const FRICTION_MAX_U_TURN_SECONDS = 3600;
@@ -34,6 +35,17 @@ export function frictionRules(def: FrictionDefinition): RuleViolation[] {
       hint: 'a U-turn is a return within this many seconds of leaving a page (default 10)',
     });
   }
-  out.push(...scopeViolations('friction', def));
+  const scope = scopeViolations('friction', def);
+  // A malformed range has its own error already.
+  const rangeOk = !scope.some((v) => v.field.startsWith('date_range'));
+  if (def.compare === 'previous_month' && def.date_range != null && rangeOk && !isWholeMonths(def.date_range)) {
+    out.push({
+      code: 'friction_compare_invalid',
+      field: 'compare',
+      message: `compare: previous_month needs a date_range of whole calendar months; ${def.date_range.from} to ${def.date_range.to} is not`,
+      hint: 'start the range on the 1st and end it on the last day of a month, or use compare: previous_period (the same number of days before)',
+    });
+  }
+  out.push(...scope);
   return out;
 }

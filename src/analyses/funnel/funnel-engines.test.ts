@@ -14,6 +14,7 @@ import { bestAttempt, type AttemptRules, type UnitEvent } from './funnel-attempt
 import { evaluateFunnel, runFunnel, type FunnelRunOptions } from './funnel-analysis.js';
 import { ChainScratch, chainApplies, chainAttempt } from './funnel-chain.js';
 import { parseFunnelDefinition } from './funnel-definition.js';
+import { withoutBreakdown } from './funnel-result.js';
 import { buildFunnelEventsQuery, buildNextEventsQuery } from './funnel-query.js';
 import { UnitEvents, type FoundAttempt } from './funnel-unit-events.js';
 import { MachineScratch, machineAttempt } from './funnel-unit-machine.js';
@@ -206,6 +207,22 @@ describe('whole runs: the fast engines agree with the reference on random wareho
   it('state-machine definitions (UTC)', async () => compare(MACHINE_DEFINITIONS, 'UTC'), 120_000);
   // 2024-03-10 is New York's spring-forward day (23 hours): the range's bounds move with the zone.
   it('date ranges in America/New_York across the DST change', async () => compare([CHAIN_DEFINITIONS[5]!, MACHINE_DEFINITIONS[6]!], 'America/New_York'), 120_000);
+
+  it('a run with a breakdown holds the run without it (withoutBreakdown)', async () => {
+    const withGroups = [...CHAIN_DEFINITIONS, ...MACHINE_DEFINITIONS].filter((d) => d.breakdown !== undefined);
+    expect(withGroups.length).toBeGreaterThan(3);
+    for (let seed = 1; seed <= 3; seed++) {
+      await session.run('DELETE FROM events');
+      await insertEvents(session, randomEvents(seed * 104_729));
+      for (const d of withGroups) {
+        const def = parseFunnelDefinition({ kind: 'funnel', name: 'diff', exclude: [], ...d });
+        const grouped = (await evaluateFunnel(session, def, { timezone: 'UTC', engine: 'auto' })).result;
+        const plain = (await evaluateFunnel(session, { ...def, breakdown: null }, { timezone: 'UTC', engine: 'auto' })).result;
+        expect(grouped.breakdown!.length, 'the data set has several groups').toBeGreaterThan(1);
+        expect(withoutBreakdown(grouped), `seed ${seed}, ${JSON.stringify(d)}`).toEqual(plain);
+      }
+    }
+  }, 120_000);
 
   it('each list runs the engine it is meant to test', () => {
     const applies = (d: Record<string, unknown>) => chainApplies(parseFunnelDefinition({ kind: 'funnel', name: 'f', ...d }));

@@ -101,3 +101,12 @@ export function resolveFunnelDefinition(def: FunnelDefinition, timezone: string)
     exclusions: def.exclusions.map((x) => ({ event: x.event, where: { ...(x.where ?? {}) }, between: [...(x.between ?? [1, n])] as [number, number] })),
   };
 }
+
+/**
+ * What the same definition without its breakdown gives, from a run with one: each unit is in exactly one group,
+ * so the overall steps, times and drop-offs do not depend on the breakdown (funnel-analysis.test.ts checks it).
+ */
+export function withoutBreakdown(result: FunnelResult): FunnelResult {
+  const { breakdown: _groups, ...overall } = result;
+  return { ...overall, definition: { ...result.definition, breakdown: null } };
+}

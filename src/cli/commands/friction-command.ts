@@ -256,7 +256,7 @@ export function registerFrictionCommand(program: Command, ctx: CommandContext): 
     .option('--min-sessions <n>', 'list only rows affecting at least n sessions (default 5)')
     .option('--top <n>', 'rows per list (default 20)')
     .option('--u-turn-seconds <n>', 'a return within n seconds of leaving a page is a U-turn (default 10)')
-    .option('--compare <mode>', 'previous_period | none (default previous_period; needs --from/--to)');
+    .option('--compare <mode>', 'previous_period | previous_month | none (default previous_period; needs --from/--to; previous_month needs whole months)');
   addScopeOptions(command).action(async (opts: FrictionFlags) => {
     ctx.setJson(opts.json === true);
     const input: Record<string, unknown> = { kind: 'friction', ...scopeFromFlags(opts) };

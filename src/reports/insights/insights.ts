@@ -11,7 +11,7 @@ import type { AdoptionResult } from '../../analyses/adoption/adoption-result.js'
 import { frictionAnalysis } from '../../analyses/friction/friction-analysis.js';
 import { funnelAnalysis } from '../../analyses/funnel/funnel-analysis.js';
 import { retentionAnalysis } from '../../analyses/retention/retention-analysis.js';
-import type { FunnelResult } from '../../analyses/funnel/funnel-result.js';
+import { withoutBreakdown, type FunnelResult } from '../../analyses/funnel/funnel-result.js';
 import { parseWindowMicros } from '../../analyses/funnel/funnel-rules.js';
 import { readYamlFile } from '../../library/saved-segments.js';
 import type { Workspace } from '../../library/workspace.js';
@@ -153,8 +153,13 @@ async function insightsWith(ws: Workspace, options: InsightsOptions, pool: Pick<
         runAnalysis(funnelAnalysis, { ...funnel.doc, date_range: range, ...(breakdown === undefined ? { breakdown: null } : { breakdown }) }, undefined, funnel.file);
       const prev = previous === null ? null : usableRange(monthRange(prevMonth), data, windowDays);
       const fields = [...(typeof funnel.doc.breakdown === 'string' ? [funnel.doc.breakdown] : []), ...segmentNames.map((s) => `segment:${s}`)];
-      const [currentRun, previousRun, ...breakdowns] = await settled([run(cur), prev === null ? null : run(prev), ...[...new Set(fields)].map((field) => run(cur, field))]);
-      const funnelRun: FunnelRun = { query: funnel.name, current: currentRun!, previous: previousRun ?? null, breakdowns: breakdowns as FunnelResult[] };
+      const byField = [...new Set(fields)];
+      // A run broken down by the funnel's own field already holds the month's overall steps (each unit is in one
+      // group): inside a report that run is the funnel section's, so the month costs no run of its own.
+      const own = typeof funnel.doc.breakdown === 'string' ? byField.indexOf(funnel.doc.breakdown) : -1;
+      const [plainRun, previousRun, ...breakdowns] = await settled([own === -1 ? run(cur) : null, prev === null ? null : run(prev), ...byField.map((field) => run(cur, field))]);
+      const currentRun = own === -1 ? plainRun! : withoutBreakdown(breakdowns[own]!);
+      const funnelRun: FunnelRun = { query: funnel.name, current: currentRun, previous: previousRun ?? null, breakdowns: breakdowns as FunnelResult[] };
       return conversionCandidates(funnelRun, months, rules);
     }),
   );

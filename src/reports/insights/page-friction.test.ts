@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frictionAnalysis } from '../../analyses/friction/friction-analysis.js';
+import { frictionAnalysis, runFriction } from '../../analyses/friction/friction-analysis.js';
 import type { FrictionResult } from '../../analyses/friction/friction-result.js';
 import { ev, insertEvents, tagPerson, type TestEvent } from '../../test-support/analysis-events.js';
 import { demoLikeWorkspace, DEMO_LIKE_MONTH } from '../../test-support/demo-like-workspace.js';
@@ -54,6 +54,26 @@ describe('page friction for insights', () => {
       }
       expect(compared, input.name).toBeGreaterThan(5);
     }
+  });
+
+  it("shares the friction run's units through a report's memo: each period is counted once", async () => {
+    const { ws } = like;
+    const current = monthRange(DEMO_LIKE_MONTH);
+    const previous = monthRange(previousMonth(DEMO_LIKE_MONTH));
+    const options = { ...ws.analysisOptions(), kind: 'friction' };
+    const alone = await pageFriction(ws.warehouse, frictionAnalysis.parse({ kind: 'friction', name: 'x' }), current, previous, options);
+    const memo = new Map<string, Promise<unknown>>();
+    const shared = { connection: ws.warehouse.connection, memo };
+    const run = await runFriction(shared, frictionAnalysis.parse({ kind: 'friction', name: 'report', compare: 'previous_month', date_range: current }), ws.analysisOptions());
+    expect(run.previous.date_range).toEqual(previous);
+    const unitKeys = (): string[] => [...memo.keys()].filter((k) => k.includes('GROUPING SETS'));
+    expect(unitKeys()).toHaveLength(2);
+    const after = await pageFriction(shared, frictionAnalysis.parse({ kind: 'friction', name: 'insights' }), current, previous, options);
+    expect(unitKeys()).toHaveLength(2);
+    expect(after).toEqual(alone);
+    // The units are the run's own numbers.
+    expect(after.current.get(run.pages[0]!.page!)?.sessions).toBe(run.pages[0]!.sessions);
+    expect([...after.current.values()].reduce((n, p) => n + p.sessions, 0)).toBeGreaterThanOrEqual(run.overall.sessions);
   });
 
   it('gives exact counts on hand-made sessions, and every page with sessions', async () => {

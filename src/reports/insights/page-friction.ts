@@ -14,10 +14,10 @@ import type { AnalysisSession } from '../../analyses/analysis-kind.js';
 import type { DateRange } from '../../analyses/common/definition-parts.js';
 import { queryRows } from '../../analyses/common/run-support.js';
 import { buildScope, withClause, type ScopeOptions } from '../../analyses/common/scope-sql.js';
-import { localMidnight } from '../../analyses/common/time-buckets.js';
-import { truncateText } from '../../analyses/friction/friction-analysis.js';
+import { periodBounds, truncateText } from '../../analyses/friction/friction-analysis.js';
 import type { FrictionDefinition } from '../../analyses/friction/friction-definition.js';
 import { elementKey } from '../../analyses/friction/friction-query.js';
+import { periodUnits, type UnitRow } from '../../analyses/friction/friction-units.js';
 import { BoundParams } from '../../sql/bound-params.js';
 import type { FrictionSignalName } from './insight-candidates.js';
 
@@ -68,28 +68,34 @@ interface ElementRow {
  * must end the day before `current` starts.
  */
 export async function pageFriction(session: AnalysisSession, def: FrictionDefinition, current: DateRange, previous: DateRange | null, options: ScopeOptions): Promise<PageFriction> {
+  // The page sessions are the friction run's own units (friction-units.ts): inside a report, answered from the
+  // memo when the friction section counted the same periods in the same scope.
+  const { lo, hi, previousLo } = await periodBounds(session, current, previous, options.timezone);
+  const currentUnits = await periodUnits(session, def, options, lo, hi);
+  const previousUnits = previousLo === null ? null : await periodUnits(session, def, options, previousLo, lo);
+
   const params = new BoundParams();
   const scope = buildScope({ ...def, date_range: null }, params, 'e', options);
-  const tz = params.bind(options.timezone);
-  const lo = localMidnight(current.from, params, tz);
-  const from = previous === null ? lo : localMidnight(previous.from, params, tz);
+  const at = (us: bigint): string => `make_timestamptz(CAST(${params.bind(us)} AS BIGINT))`;
+  const start = at(lo);
   const key = elementKey(def.element);
   const errorKind = params.bind('error');
+  // Only the events with a signal or an error are read here.
   const sql = `${withClause([
     ...scope.ctes,
-    `scoped AS NOT MATERIALIZED (
-  SELECT CASE WHEN e.occurred_at >= ${lo} THEN 0 ELSE 1 END AS period, e.session_id, e.page_path,
-         e.rage_click AS rage, e.dead_click AS dead, e.error_click AS errc, (e.event_kind = ${errorKind} OR e.error_click) AS err,
-         e.element_selector, e.element_text
-  FROM events e
-  WHERE ${[...scope.conditions, 'e.session_id IS NOT NULL', 'e.page_path IS NOT NULL', `e.occurred_at >= ${from}`, `e.occurred_at < ${localMidnight(current.to, params, tz, 1)}`].join('\n    AND ')}
-)`,
-    `page_sessions AS (
-  SELECT period, page_path, count(*) AS sessions FROM (SELECT DISTINCT period, page_path, session_id FROM scoped) GROUP BY ALL
-)`,
     `marked AS MATERIALIZED (
-  SELECT period, page_path, session_id, rage, dead, errc, err, element_selector, element_text, ${key.sel} AS k_sel, ${key.text} AS k_text
-  FROM scoped WHERE rage OR dead OR errc OR err
+  SELECT CASE WHEN e.occurred_at >= ${start} THEN 0 ELSE 1 END AS period, e.session_id, e.page_path,
+         e.rage_click AS rage, e.dead_click AS dead, e.error_click AS errc, (e.event_kind = ${errorKind} OR e.error_click) AS err,
+         e.element_selector, e.element_text, ${key.sel} AS k_sel, ${key.text} AS k_text
+  FROM events e
+  WHERE ${[
+    ...scope.conditions,
+    'e.session_id IS NOT NULL',
+    'e.page_path IS NOT NULL',
+    `e.occurred_at >= ${previousLo === null ? start : at(previousLo)}`,
+    `e.occurred_at < ${at(hi)}`,
+    '(e.rage_click OR e.dead_click OR e.error_click OR e.event_kind = ' + errorKind + ')',
+  ].join('\n    AND ')}
 )`,
     `page_hits AS (
   SELECT period, page_path,
@@ -125,23 +131,29 @@ export async function pageFriction(session: AnalysisSession, def: FrictionDefini
       ON t.signal = x.signal AND t.page_path = x.page_path AND t.k_sel IS NOT DISTINCT FROM x.k_sel AND t.k_text IS NOT DISTINCT FROM x.k_text
   ) GROUP BY ALL
 )`,
-  ])}SELECT 'page' AS row_kind, p.period, p.page_path, p.sessions, coalesce(h.rage, 0) AS rage, coalesce(h.dead, 0) AS dead, coalesce(h.error, 0) AS error,
+  ])}SELECT 'page' AS row_kind, period, page_path, 0 AS sessions, rage, dead, error,
   NULL AS signal, NULL AS k_sel, NULL AS k_text, NULL AS text_label, NULL AS selector_label
-FROM page_sessions p LEFT JOIN page_hits h ON h.period = p.period AND h.page_path = p.page_path
+FROM page_hits
 UNION ALL
 SELECT 'element', 0, t.page_path, t.sessions, 0, 0, 0, t.signal, t.k_sel, t.k_text, l.text_label, l.selector_label
 FROM top_elements t JOIN labels l
   ON l.signal = t.signal AND l.page_path = t.page_path AND l.k_sel IS NOT DISTINCT FROM t.k_sel AND l.k_text IS NOT DISTINCT FROM t.k_text`;
   const rows = await queryRows<(PageRow & ElementRow) & { row_kind: 'page' | 'element' }>(session, { sql, params: params.values as DuckDBValue[] as never });
 
+  const hits = new Map<string, PageRow>();
   const out: PageFriction = { current: new Map(), previous: previous === null ? null : new Map(), elements: { rage: new Map(), dead: new Map(), error: new Map() } };
   for (const r of rows) {
-    if (r.row_kind === 'page') {
-      const pages = Number(r.period) === 0 ? out.current : out.previous;
-      pages?.set(r.page_path, { sessions: Number(r.sessions), with: { rage: Number(r.rage), dead: Number(r.dead), error: Number(r.error) } });
-    } else {
-      out.elements[r.signal].set(r.page_path, { text: truncateText(r.k_text ?? r.text_label), selector: r.k_sel ?? r.selector_label, sessions: Number(r.sessions) });
-    }
+    if (r.row_kind === 'page') hits.set(`${Number(r.period)}\u0000${r.page_path}`, r);
+    else out.elements[r.signal].set(r.page_path, { text: truncateText(r.k_text ?? r.text_label), selector: r.k_sel ?? r.selector_label, sessions: Number(r.sessions) });
   }
+  const pages = (period: 0 | 1, units: UnitRow[], into: Map<string, PageSignalSessions>): void => {
+    for (const u of units) {
+      if (u.g !== 1 || u.page_path === null) continue;
+      const h = hits.get(`${period}\u0000${u.page_path}`);
+      into.set(u.page_path, { sessions: u.n, with: { rage: Number(h?.rage ?? 0), dead: Number(h?.dead ?? 0), error: Number(h?.error ?? 0) } });
+    }
+  };
+  pages(0, currentUnits, out.current);
+  if (previousUnits !== null && out.previous !== null) pages(1, previousUnits, out.previous);
   return out;
 }

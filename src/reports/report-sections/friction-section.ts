@@ -33,7 +33,7 @@ export function frictionSection(data: ReportData): ReportSection {
         `${count(o.rage_clicks)} rage, ${count(o.dead_clicks)} dead and ${count(o.error_clicks)} error clicks; ${count(o.people_with_signal)} people were affected.`,
         previousText === null || prev === null
           ? ''
-          : ` In the same number of days before the month (${previousText}): ${pct(prev.share_of_sessions)} (${ppChange(o.share_of_sessions, prev.share_of_sessions)}).`,
+          : ` ${f.definition.compare === 'previous_month' ? 'In the month before' : 'In the same number of days before the month'} (${previousText}): ${pct(prev.share_of_sessions)} (${ppChange(o.share_of_sessions, prev.share_of_sessions)}).`,
       ),
       h3('Top hotspots'),
       ...(hotspots.length === 0
