@@ -1,8 +1,9 @@
 /**
- * What the insights need of friction, for every signal and both months in one grouped pass: per page, its
- * sessions and its sessions with each signal, and for the month the element with the most affected sessions of
- * each (signal, page). One friction run per signal and month (six runs, each finding every (page, session) pair
- * and every U-turn again) would give the same numbers; page-friction.test.ts checks that they do.
+ * What the insights need of friction, for every signal and both months: per page, its sessions (the friction
+ * run's own units, friction-units.ts) and its sessions with each signal (one pass over the events that carry a
+ * signal), and for the month the element with the most affected sessions of each (signal, page). One friction run
+ * per signal and month (six runs, each finding every (page, session) pair and every U-turn again) would give the
+ * same numbers; page-friction.test.ts checks that they do.
  *
  * Counted as the friction analysis counts (same scope, same element key, same hotspot order): sessions of events
  * with a session id, per page_path; `error` means an exception event or an error click on the page, as friction's
@@ -94,7 +95,7 @@ export async function pageFriction(session: AnalysisSession, def: FrictionDefini
     'e.page_path IS NOT NULL',
     `e.occurred_at >= ${previousLo === null ? start : at(previousLo)}`,
     `e.occurred_at < ${at(hi)}`,
-    '(e.rage_click OR e.dead_click OR e.error_click OR e.event_kind = ' + errorKind + ')',
+    `(e.rage_click OR e.dead_click OR e.error_click OR e.event_kind = ${errorKind})`,
   ].join('\n    AND ')}
 )`,
     `page_hits AS (

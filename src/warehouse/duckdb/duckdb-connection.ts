@@ -34,6 +34,8 @@ export class DuckdbSession {
     readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
     readonly path: string,
+    /** The memory_limit the warehouse was opened with (usagelab.yaml); undefined: DuckDB's default. */
+    readonly memoryLimit?: string,
   ) {}
 
   static async open(options: DuckdbOpenOptions): Promise<DuckdbSession> {
@@ -65,7 +67,7 @@ export class DuckdbSession {
       });
     }
     const connection = await instance.connect();
-    const session = new DuckdbSession(instance, connection, options.path);
+    const session = new DuckdbSession(instance, connection, options.path, options.memoryLimit);
     // ICU is built in; the connection-level setting guards against an instance-level default changing.
     await session.run("SET TimeZone = 'UTC'");
     return session;

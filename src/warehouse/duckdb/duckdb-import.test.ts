@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { UsageLabError } from '../../core/errors.js';
 import type { Workspace } from '../../library/workspace.js';
+import { scaledMemoryLimit } from './import-insert.js';
 
 let tw: TempWorkspace | undefined;
 let ws: Workspace | undefined;
@@ -312,6 +313,26 @@ describe('import: storage layout and masked-PII counts', () => {
       'u:zed 03T10',
       '- 01T10',
     ]);
+  });
+
+  it('gives the sorted insert a share of the configured memory limit and restores the limit after it', async () => {
+    const { tw, ws } = await setup('version: 1\nwarehouse:\n  engine: duckdb\n  memory_limit: 1GB\n');
+    const limit = async (): Promise<string> => (await ws.sql<{ v: string }>(`SELECT current_setting('memory_limit') AS v`))[0]!.v;
+    expect(await limit()).toBe('953.6 MiB');
+    await ws.import({ files: [tw.write('a.ndjson', ndjson([{ user_id: 'u1', event: 'view', time: t('01T10:00:00') }]))] });
+    expect(await limit()).toBe('953.6 MiB');
+    expect(await count(ws)).toBe(1);
+  });
+
+  it('reads memory limits in every unit DuckDB takes, and leaves one it cannot read alone', () => {
+    expect(scaledMemoryLimit('1GB', 0.6)).toBe('600MB');
+    expect(scaledMemoryLimit('2 gb', 0.6)).toBe('1200MB');
+    expect(scaledMemoryLimit('1.5GB', 0.6)).toBe('900MB');
+    expect(scaledMemoryLimit('1GiB', 0.5)).toBe('536MB');
+    expect(scaledMemoryLimit('512MiB', 0.6)).toBe('322MB');
+    expect(scaledMemoryLimit('800KB', 0.6)).toBeNull();
+    expect(scaledMemoryLimit('80%', 0.6)).toBeNull();
+    expect(scaledMemoryLimit('lots', 0.6)).toBeNull();
   });
 
   it('records how many values the import masked, per field and kind, for the rows it wrote', async () => {
