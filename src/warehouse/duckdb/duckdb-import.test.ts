@@ -315,7 +315,7 @@ describe('import: storage layout and masked-PII counts', () => {
     ]);
   });
 
-  it('gives the sorted insert a share of the configured memory limit and restores the limit after it', async () => {
+  it('gives the writing statements a share of the configured memory limit and restores the limit after them', async () => {
     const { tw, ws } = await setup('version: 1\nwarehouse:\n  engine: duckdb\n  memory_limit: 1GB\n');
     const limit = async (): Promise<string> => (await ws.sql<{ v: string }>(`SELECT current_setting('memory_limit') AS v`))[0]!.v;
     expect(await limit()).toBe('953.6 MiB');
