@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { UsageLabError } from '../../core/errors.js';
 import type { Workspace } from '../../library/workspace.js';
-import { scaledMemoryLimit } from './import-insert.js';
+import { scaledMemoryLimit, writeMemoryLimit } from './import-insert.js';
 
 let tw: TempWorkspace | undefined;
 let ws: Workspace | undefined;
@@ -333,6 +333,10 @@ describe('import: storage layout and masked-PII counts', () => {
     expect(scaledMemoryLimit('800KB', 0.6)).toBeNull();
     expect(scaledMemoryLimit('80%', 0.6)).toBeNull();
     expect(scaledMemoryLimit('lots', 0.6)).toBeNull();
+    // Only large imports write under the smaller limit; without a configured limit DuckDB's default stays.
+    expect(writeMemoryLimit('1GB', 999_999)).toBeNull();
+    expect(writeMemoryLimit('1GB', 10_000_000)).toBe('600MB');
+    expect(writeMemoryLimit(undefined, 10_000_000)).toBeNull();
   });
 
   it('records how many values the import masked, per field and kind, for the rows it wrote', async () => {
