@@ -7,9 +7,8 @@
 import { BoundParams } from '../../sql/bound-params.js';
 import type { AnalysisSession } from '../analysis-kind.js';
 import type { AnalysisScope } from '../common/definition-parts.js';
-import { queryRows } from '../common/run-support.js';
+import { queryRows, type BuiltQuery } from '../common/run-support.js';
 import { buildScope, memoized, withClause, type ScopeOptions } from '../common/scope-sql.js';
-import type { BuiltQuery } from '../common/run-support.js';
 import type { FrictionBounds, PeriodUnitRow } from './friction-query.js';
 
 /** g = 1: sessions of one page (page_path, null for events without a page); 3: all sessions; 2: all people. */
@@ -48,9 +47,9 @@ export function periodUnits(session: AnalysisSession, scope: AnalysisScope, opti
 
 /** The units of a friction run: the range labelled 0, the comparison period (when there is one) labelled 1. */
 export async function frictionUnits(session: AnalysisSession, scope: AnalysisScope, options: ScopeOptions, bounds: FrictionBounds | null): Promise<PeriodUnitRow[]> {
-  const label = (period: 0 | 1) => (rows: UnitRow[]): PeriodUnitRow[] => rows.map((r) => ({ ...r, period }));
-  if (bounds === null) return label(0)(await periodUnits(session, scope, options, null, null));
-  const current = label(0)(await periodUnits(session, scope, options, bounds.lo, bounds.hi));
-  if (bounds.previousLo === null) return current;
-  return [...current, ...label(1)(await periodUnits(session, scope, options, bounds.previousLo, bounds.lo))];
+  const units = async (period: 0 | 1, lo: bigint | null, hi: bigint | null): Promise<PeriodUnitRow[]> =>
+    (await periodUnits(session, scope, options, lo, hi)).map((r) => ({ ...r, period }));
+  if (bounds === null) return units(0, null, null);
+  const current = await units(0, bounds.lo, bounds.hi);
+  return bounds.previousLo === null ? current : [...current, ...(await units(1, bounds.previousLo, bounds.lo))];
 }

@@ -104,7 +104,7 @@ export function resolveFunnelDefinition(def: FunnelDefinition, timezone: string)
 
 /**
  * What the same definition without its breakdown gives, from a run with one: each unit is in exactly one group,
- * so the overall steps, times and drop-offs do not depend on the breakdown (funnel-analysis.test.ts checks it).
+ * so the overall steps, times and drop-offs do not depend on the breakdown (funnel-engines.test.ts checks it).
  */
 export function withoutBreakdown(result: FunnelResult): FunnelResult {
   const { breakdown: _groups, ...overall } = result;

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { UsageLabError } from '../../core/errors.js';
 import type { Workspace } from '../../library/workspace.js';
-import { scaledMemoryLimit, writeMemoryLimit } from './import-insert.js';
+import { scaledMemoryLimit, withMemoryLimit, writeMemoryLimit } from './import-insert.js';
 
 let tw: TempWorkspace | undefined;
 let ws: Workspace | undefined;
@@ -315,10 +315,16 @@ describe('import: storage layout and masked-PII counts', () => {
     ]);
   });
 
-  it('gives the writing statements a share of the configured memory limit and restores the limit after them', async () => {
+  it('writes under the smaller memory limit and restores the configured one after, also when the write fails', async () => {
     const { tw, ws } = await setup('version: 1\nwarehouse:\n  engine: duckdb\n  memory_limit: 1GB\n');
+    const session = ws.warehouse;
     const limit = async (): Promise<string> => (await ws.sql<{ v: string }>(`SELECT current_setting('memory_limit') AS v`))[0]!.v;
     expect(await limit()).toBe('953.6 MiB');
+    expect(await withMemoryLimit(session, writeMemoryLimit(session.memoryLimit, 10_000_000), limit)).toBe('572.2 MiB');
+    expect(await limit()).toBe('953.6 MiB');
+    await expect(withMemoryLimit(session, '600MB', () => session.run('SELECT * FROM no_such_table'))).rejects.toThrow(/no_such_table/);
+    expect(await limit()).toBe('953.6 MiB');
+    // A small import keeps the configured limit throughout and leaves it as it was.
     await ws.import({ files: [tw.write('a.ndjson', ndjson([{ user_id: 'u1', event: 'view', time: t('01T10:00:00') }]))] });
     expect(await limit()).toBe('953.6 MiB');
     expect(await count(ws)).toBe(1);

@@ -172,20 +172,15 @@ export async function insertEvents(
   // peaked at 1.9 GB of RSS, the copy of the ready rows at 1.56 GB); these two statements get a smaller share of a
   // configured limit, so the process stays near it (the 10M-row insert: 103 s against 110 s). Below a million
   // rows the overshoot is small and the full limit is faster (the demo's 532k rows: 9.6 s against 11.8 s).
-  let rows = 0;
-  for (const n of imported.values()) rows += n;
-  const writeLimit = writeMemoryLimit(session.memoryLimit, rows);
+  const rows = [...imported.values()].reduce((a, b) => a + b, 0);
   await session.run('SET preserve_insertion_order = false');
-  if (writeLimit !== null) await session.run(`SET memory_limit = ${quoteLiteral(writeLimit)}`);
-  try {
+  await withMemoryLimit(session, writeMemoryLimit(session.memoryLimit, rows), async () => {
     await session.run(`CREATE OR REPLACE TEMP TABLE _import_ready AS
     SELECT g.*, ${sessionId} AS session_id
     FROM _import_persons g ${gap ? 'LEFT JOIN _import_gap_sessions s ON s.event_id = g.event_id' : ''}`);
     if (gap) await session.run(`DROP TABLE _import_gap_sessions`);
     await session.run(`INSERT INTO events BY NAME SELECT * FROM _import_ready ORDER BY person_id, occurred_at, event_id`);
-  } finally {
-    if (writeLimit !== null) await session.run(`SET memory_limit = ${quoteLiteral(session.memoryLimit!)}`);
-  }
+  });
   await session.run('RESET preserve_insertion_order');
   await session.run(`DROP TABLE _import_ready`);
   return { imported, newRows: NEW_ROWS };
@@ -199,6 +194,17 @@ export const WRITE_LIMIT_FROM_ROWS = 1_000_000;
 /** The memory limit of insertEvents' writing statements for `rows` new rows; null: the configured one. */
 export function writeMemoryLimit(configured: string | undefined, rows: number): string | null {
   return configured === undefined || rows < WRITE_LIMIT_FROM_ROWS ? null : scaledMemoryLimit(configured, WRITE_MEMORY_SHARE);
+}
+
+/** Runs `body` under memory limit `limit` (null: as configured), then restores the configured one, also on failure. */
+export async function withMemoryLimit<T>(session: DuckdbSession, limit: string | null, body: () => Promise<T>): Promise<T> {
+  if (limit === null || session.memoryLimit === undefined) return body();
+  await session.run(`SET memory_limit = ${quoteLiteral(limit)}`);
+  try {
+    return await body();
+  } finally {
+    await session.run(`SET memory_limit = ${quoteLiteral(session.memoryLimit)}`);
+  }
 }
 
 const UNITS: Readonly<Record<string, number>> = {
