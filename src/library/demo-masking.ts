@@ -64,6 +64,19 @@ const ABSENT = Symbol('absent');
 /** Marks a value not remembered. */
 const UNKNOWN = Symbol('unknown');
 
+/**
+ * stringifyLossless's text, without its replacer (called for every member) when there is no bigint to write:
+ * JSON.stringify refuses a bigint, and only then is the lossless writer needed.
+ */
+function stringifyFast(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    if (e instanceof TypeError) return stringifyLossless(value);
+    throw e;
+  }
+}
+
 /** A non-text member value as a memory key: scalars by type and text, anything else as lossless JSON. */
 function valueKey(v: unknown): string {
   switch (typeof v) {
@@ -74,7 +87,7 @@ function valueKey(v: unknown): string {
     case 'boolean':
       return `t${v}`;
     default:
-      return v === null ? 'z' : v === undefined ? 'u' : `j${stringifyLossless(v)}`;
+      return v === null ? 'z' : v === undefined ? 'u' : `j${stringifyFast(v)}`;
   }
 }
 
@@ -246,18 +259,6 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
   };
 }
 
-/**
- * stringifyLossless's text, without its replacer (called for every member) when there is no bigint to write:
- * JSON.stringify refuses a bigint, and only then is the lossless writer needed.
- */
-function stringifyFast(value: unknown): string {
-  try {
-    return JSON.stringify(value);
-  } catch (e) {
-    if (e instanceof TypeError) return stringifyLossless(value);
-    throw e;
-  }
-}
 
 /** The masker `usagelab demo`'s workers load (src/demo/record-masking.ts): the workspace's PII policy, per tool. */
 export function createDemoRecordMasker(options: unknown): DemoRecordMasker {

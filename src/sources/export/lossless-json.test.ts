@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLossless, stringifyLossless } from './lossless-json.js';
+import { hasLongDigitRun, parseLossless, stringifyLossless } from './lossless-json.js';
 
 describe('lossless JSON', () => {
   it('keeps integers beyond 2^53 digit for digit, in and out', () => {
@@ -32,5 +32,25 @@ describe('lossless JSON', () => {
   it('fails like JSON.parse on broken text', () => {
     expect(() => parseLossless('{"a": 12345678901234567890')).toThrow(SyntaxError);
     expect(() => parseLossless('{"a": 1')).toThrow(SyntaxError);
+  });
+
+  it('finds the digit runs that may be unsafe integers exactly where /9\\d{15}|\\d{17}/ does', () => {
+    const regex = /9\d{15}|\d{17}/;
+    const cases = ['9007199254740993', '1007199254740993', '10071992547409930', 'x9000000000000000y', 'a19000000000000000', '900719925474099', ''];
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 20_000; i++) {
+      let s = '';
+      const n = 1 + Math.floor(next() * 40);
+      for (let k = 0; k < n; k++) s += next() < 0.9 ? String(Math.floor(next() * 10)) : next() < 0.5 ? '9' : ',';
+      cases.push(s);
+    }
+    let hits = 0;
+    for (const text of cases) {
+      expect(hasLongDigitRun(text), text).toBe(regex.test(text));
+      if (regex.test(text)) hits++;
+    }
+    expect(hits).toBeGreaterThan(1_000);
+    expect(hits).toBeLessThan(cases.length - 1_000);
   });
 });

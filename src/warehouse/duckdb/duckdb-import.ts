@@ -164,8 +164,11 @@ async function stageOne(
 ): Promise<StagedGood> {
   const partialBefore = ctx.partial.length;
   const csvBefore = ctx.csvRelations.length;
+  const issuedBefore = ctx.issued;
   const staged = await plan.reader.stage(plan.probe, plan.detection, ctx);
   const file = plan.probe.path;
+  // Once the reader's rows are a table, the lines and documents it parsed them from are dead weight.
+  await ctx.dropRelationsAfter(issuedBefore, new Set(staged.links === undefined ? [staged.relation] : [staged.relation, staged.links]));
   const v = ctx.tempName('validated');
   const cols = STAGED_COLUMNS.map((c) => c.name);
   // A view, not a copy: the checks are cheap and a 10M-row copy is not.
@@ -291,23 +294,29 @@ export async function importFiles(
     }
     ctx.onStatementProgress = undefined;
 
-    await session.run('BEGIN TRANSACTION');
-    inTransaction = true;
     report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
     const active = staged.map((s, index) => ({ s, index })).filter(({ s }) => s.skipped === null);
     // An empty warehouse (the first import) cannot hold duplicates, nor people to re-session.
     const freshWarehouse = (await count(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
-    await startSessionTracking(session);
     let masks: ValueMasks | undefined;
     let profile: ImportProfile | undefined;
     let deduplicated = false;
+    // Combined, profiled and masked before the transaction: these steps write temp tables only, and a table dropped
+    // inside a transaction keeps its memory until the transaction ends (it could be rolled back). Dropped here, the
+    // files' own relations leave their memory to the rest of the import.
     if (active.length > 0) {
-      ({ deduplicated } = await unionImportRows(session, active.map(({ s, index }) => ({ index, table: s.table, rage: s.rage }))));
+      const union = await unionImportRows(session, active.map(({ s, index }) => ({ index, table: s.table, rage: s.rage })));
+      deduplicated = union.deduplicated;
+      // The files' rows are copied into one table: their own relations are no longer read (identity links are).
+      if (union.copied) await ctx.dropRelationsAfter(0, new Set(active.flatMap(({ s }) => (s.links === undefined ? [] : [s.links]))));
       // PII is masked before the first write (docs/governance.md), once per distinct value of each column.
       const columns = stagedEventColumns(STAGED_COLUMNS.map((c) => c.name));
       profile = await profileImportRows(session, masking.candidateKeys(columns));
       masks = await masking.maskValues(ALL_ROWS, columns, undefined, profile.candidates);
     }
+    await session.run('BEGIN TRANSACTION');
+    inTransaction = true;
+    await startSessionTracking(session);
     const readerLinks = active.flatMap(({ s }) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
     const { conflicts } = await resolvePersons(session, profile?.pairs, masks, readerLinks, masking);
     const results: FileImportResult[] = [];
@@ -395,8 +404,11 @@ export async function importFiles(
     };
   } catch (err) {
     if (inTransaction) await session.run('ROLLBACK');
+    // The combined rows were made before the transaction: a rollback does not take them away.
+    await dropImportRelations(session, true).catch(() => undefined);
     throw err;
   } finally {
+    await ctx.dropRelationsAfter(0, new Set()).catch(() => undefined);
     await masking.close().catch(() => undefined);
     rmSync(tempDir, { recursive: true, force: true });
   }

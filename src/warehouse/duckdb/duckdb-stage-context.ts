@@ -79,6 +79,8 @@ function fileError(path: string, err: unknown): UsageLabError {
 
 export class DuckdbStageContext implements StageContext {
   private counter = 0;
+  private readonly names: string[] = [];
+  private readonly dropped = new Set<string>();
   private readonly partialReasons: string[] = [];
   private readonly csvTables: string[] = [];
   /** Set by the pipeline while a file loads, to show DuckDB's progress on the long reading statements. */
@@ -119,11 +121,37 @@ export class DuckdbStageContext implements StageContext {
 
   tempName(prefix: string): string {
     this.counter++;
-    return `_stage_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}_${this.counter}`;
+    const name = `_stage_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}_${this.counter}`;
+    this.names.push(name);
+    return name;
   }
 
   literal(value: string): string {
     return sqlLiteral(value);
+  }
+
+  /** How many names tempName has handed out: the names handed out after this point are the later ones. */
+  get issued(): number {
+    return this.names.length;
+  }
+
+  /**
+   * Drops the temp relations named by tempName after the first `after` names, except `keep` — unless one of `keep` is
+   * a view, which still reads the relations below it. The raw lines, parsed documents and intermediate rows of every
+   * file otherwise stay until the import ends: on the demo's 207 files, 1.7 GB in memory and 0.5 GB spilled before
+   * the rows were even combined. Views go first (a view is only bound when read: nothing stops dropping a table
+   * under one); a name never used, or used for a file, drops nothing.
+   */
+  async dropRelationsAfter(after: number, keep: ReadonlySet<string>): Promise<void> {
+    const rows = await this.session.all<{ name: string }>(
+      `SELECT view_name AS name FROM duckdb_views() WHERE temporary AND starts_with(view_name, '_stage_')`,
+    );
+    const views = new Set(rows.map((r) => r.name));
+    if ([...keep].some((k) => views.has(k))) return;
+    const doomed = this.names.slice(after).filter((n) => !keep.has(n) && !this.dropped.has(n));
+    for (const name of doomed) if (views.has(name)) await this.session.run(`DROP VIEW IF EXISTS ${name}`);
+    for (const name of doomed) if (!views.has(name)) await this.session.run(`DROP TABLE IF EXISTS ${name}`);
+    for (const name of doomed) this.dropped.add(name);
   }
 
   /** Names of the CSV relations read so far (their rejects tables are `<name>_rejects`). */

@@ -33,7 +33,10 @@ async function count(session: DuckdbSession, sql: string): Promise<number> {
  * Files of one import may share event ids (overlapping exports, GA4 intraday + daily): the first file (then the
  * first line) wins. Only the ids that repeat are grouped into a small table; the rows stay a view, no copy.
  */
-export async function unionImportRows(session: DuckdbSession, staged: readonly StagedRelation[]): Promise<{ readonly deduplicated: boolean }> {
+export async function unionImportRows(
+  session: DuckdbSession,
+  staged: readonly StagedRelation[],
+): Promise<{ readonly deduplicated: boolean; /** The rows were copied: the files' relations are no longer read. */ readonly copied: boolean }> {
   const perFile = staged.map(
     (s) =>
       `SELECT ${s.index} AS _file, g.* ${s.rage === undefined ? '' : 'REPLACE ((g.rage_click OR r.event_id IS NOT NULL) AS rage_click)'}
@@ -43,7 +46,7 @@ export async function unionImportRows(session: DuckdbSession, staged: readonly S
     // One file: a view, no copy (a 10M-row file would be held twice). It was already deduplicated on its own.
     await session.run(`CREATE OR REPLACE TEMP VIEW ${ALL_ROWS} AS ${perFile[0]!}`);
     await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS SELECT * FROM ${ALL_ROWS}`);
-    return { deduplicated: false };
+    return { deduplicated: false, copied: false };
   }
   // Many files: the rows are copied into one table once. Read through a view of hundreds of branches, every later
   // scan (profile, duplicates, insert) would validate, hash the event ids and join the rage clicks of every file again,
@@ -55,7 +58,7 @@ export async function unionImportRows(session: DuckdbSession, staged: readonly S
   await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS
     SELECT u.* FROM ${ALL_ROWS} u LEFT JOIN _import_winners d ON d.event_id = u.event_id
     WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
-  return { deduplicated: (await count(session, `SELECT count(*) AS n FROM _import_winners`)) > 0 };
+  return { deduplicated: (await count(session, `SELECT count(*) AS n FROM _import_winners`)) > 0, copied: true };
 }
 
 /** What one scan of every row of the import gathers (profileImportRows). */
