@@ -97,6 +97,10 @@ describe('import: idempotence and dedup', () => {
     expect(r.imported).toBe(2);
     expect(r.duplicates).toBe(2);
     expect(await count(ws)).toBe(2);
+    // The lines, documents and staged rows of both files, and their combined copy, are gone with the import.
+    const left = await ws.sql(`SELECT table_name FROM duckdb_tables() WHERE temporary AND (starts_with(table_name, '_stage_') OR starts_with(table_name, '_import_'))
+      UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary AND (starts_with(view_name, '_stage_') OR starts_with(view_name, '_import_'))`);
+    expect(left).toEqual([]);
   });
 });
 

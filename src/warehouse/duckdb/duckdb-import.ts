@@ -409,6 +409,7 @@ export async function importFiles(
     throw err;
   } finally {
     await ctx.dropRelationsAfter(0, new Set()).catch(() => undefined);
+    await session.run(`DROP TABLE IF EXISTS _import_quarantine`).catch(() => undefined);
     await masking.close().catch(() => undefined);
     rmSync(tempDir, { recursive: true, force: true });
   }

@@ -158,11 +158,18 @@ describe('import masks PII before anything is written', () => {
   it('without a hash key, identifiers holding e-mail addresses stop the import before anything is written', async () => {
     ws = tempWorkspace('version: 1\n');
     const file = ws.write('posthog.ndjson', posthogExport());
+    // Two files: their rows are combined (and masked) before the transaction opens, so a rollback alone would leave them.
+    const second = ws.write('posthog-2.ndjson', posthogExport());
     const w = await ws.open();
     try {
-      await expect(w.import({ files: [file] })).rejects.toMatchObject({ code: 'pii_key_missing', place: { field: 'user_id' } });
+      await expect(w.import({ files: [file, second] })).rejects.toMatchObject({ code: 'pii_key_missing', place: { field: 'user_id' } });
       expect(await w.sql(`SELECT count(*) AS n FROM events`)).toEqual([{ n: '0' }]);
       expect(await w.sql(`SELECT count(*) AS n FROM identity_links`)).toEqual([{ n: '0' }]);
+      // Nothing of the failed import stays in the session.
+      expect(
+        await w.sql(`SELECT table_name AS name FROM duckdb_tables() WHERE temporary AND (starts_with(table_name, '_stage_') OR starts_with(table_name, '_import_'))
+          UNION ALL SELECT view_name FROM duckdb_views() WHERE temporary AND (starts_with(view_name, '_stage_') OR starts_with(view_name, '_import_'))`),
+      ).toEqual([]);
     } finally {
       w.close();
     }
