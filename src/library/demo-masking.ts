@@ -259,7 +259,6 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
   };
 }
 
-
 /** The masker `usagelab demo`'s workers load (src/demo/record-masking.ts): the workspace's PII policy, per tool. */
 export function createDemoRecordMasker(options: unknown): DemoRecordMasker {
   const { pii, env } = options as DemoMaskingOptions;

@@ -349,9 +349,6 @@ export async function importFiles(
         partial: s.partial,
         skipped: s.skipped,
       });
-      // Drop each file's relations now that its rows are in.
-      if (s.table !== '') await session.run(`DROP ${s.table.includes('_dedup_') ? 'TABLE' : 'VIEW'} IF EXISTS ${s.table}`);
-      if (s.rage !== undefined) await session.run(`DROP TABLE IF EXISTS ${s.rage}`);
     }
     report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
     if (!freshWarehouse) await resessionExistingPeople(session, importId, config.sessions.inactivity_minutes);
@@ -408,6 +405,8 @@ export async function importFiles(
     await dropImportRelations(session, true).catch(() => undefined);
     throw err;
   } finally {
+    // Every file's relations (its good rows, rage clicks, identity links): dropped inside the transaction they would
+    // keep their memory until it ends anyway.
     await ctx.dropRelationsAfter(0, new Set()).catch(() => undefined);
     await session.run(`DROP TABLE IF EXISTS _import_quarantine`).catch(() => undefined);
     await masking.close().catch(() => undefined);

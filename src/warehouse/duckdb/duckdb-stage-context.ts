@@ -78,7 +78,6 @@ function fileError(path: string, err: unknown): UsageLabError {
 }
 
 export class DuckdbStageContext implements StageContext {
-  private counter = 0;
   private readonly names: string[] = [];
   private readonly dropped = new Set<string>();
   private readonly partialReasons: string[] = [];
@@ -120,8 +119,7 @@ export class DuckdbStageContext implements StageContext {
   }
 
   tempName(prefix: string): string {
-    this.counter++;
-    const name = `_stage_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}_${this.counter}`;
+    const name = `_stage_${prefix.replace(/[^A-Za-z0-9_]/g, '_')}_${this.names.length + 1}`;
     this.names.push(name);
     return name;
   }
