@@ -6,7 +6,8 @@ import { STAGED_COLUMNS } from '../events/canonical-event.js';
 
 export type StagedExpressions = Partial<Record<string, string>> & { _line: string; _reject: string };
 
-const TYPE_OF: Record<string, string> = {
+/** The DuckDB type of each logical column type in staged rows. */
+export const STAGED_TYPES: Record<string, string> = {
   id: 'VARCHAR',
   string: 'VARCHAR',
   text: 'VARCHAR',
@@ -20,7 +21,7 @@ const TYPE_OF: Record<string, string> = {
 export function stagedSelectList(exprs: StagedExpressions): string {
   const parts = STAGED_COLUMNS.map((c) => {
     const fallback = c.type === 'bool' ? 'false' : 'NULL';
-    return `CAST(${exprs[c.name] ?? fallback} AS ${TYPE_OF[c.type]}) AS ${c.name}`;
+    return `CAST(${exprs[c.name] ?? fallback} AS ${STAGED_TYPES[c.type]}) AS ${c.name}`;
   });
   parts.push(`CAST(${exprs._line} AS BIGINT) AS _line`, `CAST(${exprs._reject} AS VARCHAR) AS _reject`);
   return parts.join(',\n  ');

@@ -36,6 +36,8 @@ export class DuckdbSession {
     readonly path: string,
     /** The memory_limit the warehouse was opened with (usagelab.yaml); undefined: DuckDB's default. */
     readonly memoryLimit?: string,
+    /** False for a session made by connect(): closing it closes its connection, not the database. */
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(options: DuckdbOpenOptions): Promise<DuckdbSession> {
@@ -69,6 +71,17 @@ export class DuckdbSession {
     const connection = await instance.connect();
     const session = new DuckdbSession(instance, connection, options.path, options.memoryLimit);
     // ICU is built in; the connection-level setting guards against an instance-level default changing.
+    await session.run("SET TimeZone = 'UTC'");
+    return session;
+  }
+
+  /**
+   * Another connection to the same database, with the same pinned settings: its statements run concurrently with
+   * this session's (each connection runs one statement at a time). Temp tables and macros are per connection;
+   * an attached in-memory database is shared by all of them.
+   */
+  async connect(): Promise<DuckdbSession> {
+    const session = new DuckdbSession(this.instance, await this.instance.connect(), this.path, this.memoryLimit, false);
     await session.run("SET TimeZone = 'UTC'");
     return session;
   }
@@ -121,7 +134,7 @@ export class DuckdbSession {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

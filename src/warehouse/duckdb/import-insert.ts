@@ -9,18 +9,8 @@ import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import type { DuckdbSession } from './duckdb-connection.js';
 import { gapSessionsSql, vendorSessionIdSql } from './import-sessions.js';
 
-export interface StagedRelation {
-  /** Index of the file in the import (the first file wins a duplicate). */
-  readonly index: number;
-  /** The file's good rows: staged columns, event_id, _line. */
-  readonly table: string;
-  /** Table of event ids derived as rage clicks, for sources without a rage flag. */
-  readonly rage: string | undefined;
-}
-
 /** Every good row of the import, with `_file`: `_import_all`; the same without duplicate ids: `_import_rows`. */
 export const ALL_ROWS = '_import_all';
-const ALL_ROWS_TABLE = '_import_all_rows';
 const ROWS = '_import_rows';
 const NEW_ROWS = '_new_rows';
 
@@ -29,36 +19,25 @@ async function count(session: DuckdbSession, sql: string): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/** The import's only file: its rows (fileRowsSelect) are a view, no copy — a 10M-row file would be held twice. */
+export async function singleFileRows(session: DuckdbSession, rows: string): Promise<void> {
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${ALL_ROWS} AS ${rows}`);
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS SELECT * FROM ${ALL_ROWS}`);
+}
+
 /**
- * Files of one import may share event ids (overlapping exports, GA4 intraday + daily): the first file (then the
- * first line) wins. Only the ids that repeat are grouped into a small table; the rows stay a view, no copy.
+ * Several files' rows, staged into one table (`table`, with `_file`), may share event ids (overlapping exports,
+ * GA4 intraday + daily): the first file (then the first line) wins. Only the ids that repeat are grouped into a
+ * small table; the rows stay where they are. Returns whether any id repeated.
  */
-export async function unionImportRows(
-  session: DuckdbSession,
-  staged: readonly StagedRelation[],
-): Promise<{ readonly deduplicated: boolean; /** The rows were copied: the files' relations are no longer read. */ readonly copied: boolean }> {
-  const perFile = staged.map(
-    (s) =>
-      `SELECT ${s.index} AS _file, g.* ${s.rage === undefined ? '' : 'REPLACE ((g.rage_click OR r.event_id IS NOT NULL) AS rage_click)'}
-       FROM ${s.table} g ${s.rage === undefined ? '' : `LEFT JOIN ${s.rage} r ON r.event_id = g.event_id`}`,
-  );
-  if (perFile.length === 1) {
-    // One file: a view, no copy (a 10M-row file would be held twice). It was already deduplicated on its own.
-    await session.run(`CREATE OR REPLACE TEMP VIEW ${ALL_ROWS} AS ${perFile[0]!}`);
-    await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS SELECT * FROM ${ALL_ROWS}`);
-    return { deduplicated: false, copied: false };
-  }
-  // Many files: the rows are copied into one table once. Read through a view of hundreds of branches, every later
-  // scan (profile, duplicates, insert) would validate, hash the event ids and join the rage clicks of every file again,
-  // branch after branch: on the demo's 207 files that made those three statements 2-4 times slower than the copy.
-  await session.run(`CREATE OR REPLACE TEMP TABLE ${ALL_ROWS_TABLE} AS ${perFile.join('\nUNION ALL BY NAME\n')}`);
-  await session.run(`CREATE OR REPLACE TEMP VIEW ${ALL_ROWS} AS SELECT * FROM ${ALL_ROWS_TABLE}`);
+export async function combinedFileRows(session: DuckdbSession, table: string): Promise<boolean> {
+  await session.run(`CREATE OR REPLACE TEMP VIEW ${ALL_ROWS} AS SELECT * FROM ${table}`);
   await session.run(`CREATE OR REPLACE TEMP TABLE _import_winners AS
     SELECT event_id, min({'f': _file, 'l': _line}) AS w FROM ${ALL_ROWS} GROUP BY event_id HAVING count(*) > 1`);
   await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS
     SELECT u.* FROM ${ALL_ROWS} u LEFT JOIN _import_winners d ON d.event_id = u.event_id
     WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
-  return { deduplicated: (await count(session, `SELECT count(*) AS n FROM _import_winners`)) > 0, copied: true };
+  return (await count(session, `SELECT count(*) AS n FROM _import_winners`)) > 0;
 }
 
 /** What one scan of every row of the import gathers (profileImportRows). */
@@ -237,6 +216,5 @@ export async function dropImportRelations(session: DuckdbSession, freshWarehouse
   await session.run(`DROP VIEW IF EXISTS ${ROWS}`);
   await session.run(`DROP TABLE IF EXISTS _import_winners`);
   await session.run(`DROP VIEW IF EXISTS ${ALL_ROWS}`);
-  await session.run(`DROP TABLE IF EXISTS ${ALL_ROWS_TABLE}`);
   await session.run(`DROP TABLE IF EXISTS _import_profile`);
 }

@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema } from '../../core/config-schema.js';
+import type { FileProbe, SourceReader, StageContext } from '../../sources/source-reader.js';
+import { stagedSelectList } from '../../sources/staged-select.js';
+import { DuckdbSession } from './duckdb-connection.js';
+import { DuckdbStageContext } from './duckdb-stage-context.js';
+import { IMPORT_QUARANTINE, openScratch, SCRATCH_ROWS, stageFiles, closeScratch, type PlannedFile } from './import-staging.js';
+
+let session: DuckdbSession;
+let tempDir: string;
+const config = configSchema.parse({});
+
+beforeEach(async () => {
+  session = await DuckdbSession.open({ path: ':memory:', threads: 2 });
+  tempDir = mkdtempSync(join(tmpdir(), 'usagelab-staging-'));
+  await openScratch(session);
+});
+afterEach(async () => {
+  await closeScratch(session);
+  session.close();
+  rmSync(tempDir, { recursive: true, force: true });
+});
+
+function probe(path: string, sizeBytes = 10): FileProbe {
+  return {
+    path,
+    displayName: path,
+    isDirectory: false,
+    baseName: path,
+    compression: 'none',
+    sizeBytes,
+    head: '',
+    firstRecord: undefined,
+    csvHeader: undefined,
+    parquetColumns: undefined,
+    directoryFiles: [],
+    zipMembers: [],
+    format: 'ndjson',
+  };
+}
+
+interface Seen {
+  readonly file: string;
+  readonly context: StageContext;
+  readonly scratchFile: string;
+}
+
+/**
+ * A reader that, like the zip and Avro readers, writes a file into ctx.tempDir named after a temp name, waits
+ * (so files overlap), and reads it back; its rows are one event per file, two with a bad second line.
+ */
+function fakeReader(seen: Seen[], running: { now: number; most: number }): SourceReader {
+  return {
+    id: 'generic',
+    detect: () => undefined,
+    async stage(p, _d, ctx) {
+      running.now++;
+      running.most = Math.max(running.most, running.now);
+      const name = ctx.tempName('extracted');
+      const scratchFile = join(ctx.tempDir, `${name}.txt`);
+      writeFileSync(scratchFile, p.path);
+      seen.push({ file: p.path, context: ctx, scratchFile });
+      await new Promise((r) => setTimeout(r, 25));
+      const back = readFileSync(scratchFile, 'utf8');
+      running.now--;
+      const rows = ctx.tempName('rows');
+      const row = (line: number, event: string): string =>
+        `SELECT ${stagedSelectList({
+          source: `'generic'`,
+          source_event_id: ctx.literal(`${back}#${line}`),
+          event_name: event,
+          event_kind: `'custom'`,
+          occurred_at: `TIMESTAMPTZ '2024-01-01 00:00:00+00'`,
+          anonymous_id: `'device'`,
+          _line: String(line),
+          _reject: line === 2 ? `'event: missing'` : 'NULL',
+        })}`;
+      await ctx.run(`CREATE TEMP TABLE ${rows} AS ${row(1, "'opened'")} UNION ALL ${row(2, 'NULL')}`);
+      return { relation: rows, nativeRageClicks: true };
+    },
+  };
+}
+
+const plan = (reader: SourceReader, path: string, size = 10): PlannedFile => ({
+  probe: probe(path, size),
+  reader,
+  detection: { format: 'ndjson', confidence: 1, layout: 'fake' },
+  fingerprint: path,
+  size,
+});
+
+/** Staging options (tempDir is made per test). */
+const options = () => ({ importId: 7, config, strict: false, columnMap: {}, tempDir, threads: 3 });
+
+describe('staging several files side by side', () => {
+  it('stages each file on one of several connections, each reader with a folder of its own, rows tagged with the file', async () => {
+    const seen: Seen[] = [];
+    const running = { now: 0, most: 0 };
+    const reader = fakeReader(seen, running);
+    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const files = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6'];
+    const staged = await stageFiles(session, ctx, files.map((f) => plan(reader, f)), options());
+    expect(staged.map((s) => [s.plan.probe.path, s.read, s.good, s.rejected])).toEqual(files.map((f) => [f, 2, 1, 1]));
+    expect(running.most).toBe(3);
+    expect(new Set(seen.map((s) => s.context)).size).toBe(3);
+    // Each reader read back what it wrote: no two files shared an extraction path.
+    expect(new Set(seen.map((s) => s.scratchFile)).size).toBe(files.length);
+    const rows = await session.all<{ f: number; id: string }>(`SELECT _file AS f, source_event_id AS id FROM ${SCRATCH_ROWS} ORDER BY _file`);
+    expect(rows).toEqual(files.map((f, i) => ({ f: i, id: `${f}#1` })));
+    const quarantined = await session.all<{ file: string; line: string }>(`SELECT file, line FROM ${IMPORT_QUARANTINE} ORDER BY file`);
+    expect(quarantined).toEqual(files.map((f) => ({ file: f, line: '2' })));
+    // The other connections are closed; on the import's own, nothing of the files is left.
+    const left = await session.all(`SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '_stage_')`);
+    expect(left).toEqual([]);
+  });
+
+  it('stages a large file with no other in flight', async () => {
+    const seen: Seen[] = [];
+    const running = { now: 0, most: 0 };
+    const reader = fakeReader(seen, running);
+    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const big = 64 << 20;
+    await stageFiles(session, ctx, [plan(reader, 'big-a', big), plan(reader, 'big-b', big), plan(reader, 'big-c', big)], options());
+    expect(running.most).toBe(1);
+  });
+
+  it('with one thread configured, stages one file at a time on the import’s own connection', async () => {
+    const seen: Seen[] = [];
+    const running = { now: 0, most: 0 };
+    const reader = fakeReader(seen, running);
+    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    await stageFiles(session, ctx, ['a', 'b', 'c'].map((f) => plan(reader, f)), { ...options(), threads: 1 });
+    expect(running.most).toBe(1);
+    expect(new Set(seen.map((s) => s.context))).toEqual(new Set([ctx]));
+  });
+});
