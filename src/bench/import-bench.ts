@@ -3,23 +3,60 @@
  * a child process, reporting events/s and the child's peak RSS against the targets of docs/performance.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { generateBenchFile, type BenchFormat } from './bench-data.js';
 
 interface Case {
+  /** BENCH_ONLY names cases by id. */
+  id: string;
   format: BenchFormat;
   label: string;
   source: string;
-  map?: string;
+  /** The input as this many files of consecutive lines (daily exports), imported by one command. */
+  files?: number;
   targetPerSecond: number;
 }
 
 const CASES: Case[] = [
-  { format: 'parquet', label: 'canonical Parquet', source: 'generic', targetPerSecond: 3_000_000 },
-  { format: 'ndjson', label: 'vendor NDJSON (Amplitude Export API lines)', source: 'amplitude', targetPerSecond: 500_000 },
-  { format: 'csv', label: 'generic CSV event log', source: 'generic', targetPerSecond: 500_000 },
+  { id: 'parquet', format: 'parquet', label: 'canonical Parquet', source: 'generic', targetPerSecond: 3_000_000 },
+  { id: 'ndjson', format: 'ndjson', label: 'vendor NDJSON (Amplitude Export API lines)', source: 'amplitude', targetPerSecond: 500_000 },
+  { id: 'csv', format: 'csv', label: 'generic CSV event log', source: 'generic', targetPerSecond: 500_000 },
+  { id: 'daily', format: 'ndjson', label: 'vendor NDJSON in 100 daily files', source: 'amplitude', files: 100, targetPerSecond: 500_000 },
 ];
+
+/** Splits an NDJSON file into `parts` files of consecutive lines in `dir` (written aside, then renamed into place). */
+async function splitLines(file: string, lines: number, parts: number, dir: string): Promise<string[]> {
+  const building = `${dir}.partial`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true });
+  const names = Array.from({ length: parts }, (_, i) => `day-${String(i + 1).padStart(3, '0')}.json`);
+  let part = -1;
+  let out: WriteStream | undefined;
+  let line = 0;
+  for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    const want = Math.floor((line * parts) / lines);
+    if (want !== part) {
+      if (out !== undefined) {
+        out.end();
+        await once(out, 'close');
+      }
+      part = want;
+      out = createWriteStream(join(building, names[part]!));
+    }
+    if (!out!.write(`${text}\n`)) await once(out!, 'drain');
+    line++;
+  }
+  if (out !== undefined) {
+    out.end();
+    await once(out, 'close');
+  }
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(building, dir);
+  return names.map((n) => join(dir, n));
+}
 
 export async function runImportBench(root: string, cliPath: string): Promise<void> {
   const n = Number(process.env.BENCH_EVENTS ?? 10_000_000);
@@ -28,21 +65,26 @@ export async function runImportBench(root: string, cliPath: string): Promise<voi
   mkdirSync(dataDir, { recursive: true });
   console.log(`import benchmark: ${n.toLocaleString('en-US')} events per input (BENCH_EVENTS to change)\n`);
   for (const c of CASES) {
-    if (only !== undefined && !only.includes(c.format)) continue;
+    if (only !== undefined && !only.includes(c.id)) continue;
     const file = join(dataDir, `events-${n}.${c.format === 'ndjson' ? 'json' : c.format}`);
     if (!existsSync(file)) {
       const t = Date.now();
       await generateBenchFile(c.format, n, file);
       console.log(`  generated ${file} (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
-    const ws = join(dataDir, `ws-${c.format}`);
+    let inputs = [file];
+    if (c.files !== undefined) {
+      const dir = join(dataDir, `events-${n}-in-${c.files}`);
+      inputs = existsSync(dir) ? Array.from({ length: c.files }, (_, i) => join(dir, `day-${String(i + 1).padStart(3, '0')}.json`)) : await splitLines(file, n, c.files, dir);
+    }
+    const ws = join(dataDir, `ws-${c.id}`);
     rmSync(ws, { recursive: true, force: true });
     mkdirSync(ws, { recursive: true });
     writeFileSync(join(ws, 'usagelab.yaml'), 'version: 1\nwarehouse:\n  engine: duckdb\n  memory_limit: 1GB\n');
     const started = Date.now();
     const out = execFileSync(
       process.execPath,
-      ['--expose-gc', cliPath, '--workspace', ws, 'import', file, '--source', c.source, '--json'],
+      ['--expose-gc', cliPath, '--workspace', ws, 'import', ...inputs, '--source', c.source, '--json'],
       { encoding: 'utf8', env: { ...process.env, USAGELAB_REPORT_RSS: '1' }, maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const seconds = (Date.now() - started) / 1000;
