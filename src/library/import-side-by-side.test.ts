@@ -79,6 +79,15 @@ describe('an import of several files, staged side by side', () => {
     expect(await four.sql(`SELECT database_name FROM duckdb_databases() WHERE database_name = '_ul_import'`)).toEqual([]);
   }, 300_000);
 
+  it('--strict skips the same files, and only those, either way', async () => {
+    const bad = files.filter((f) => f.endsWith('.ndjson') && f.includes('bad-'));
+    const some = [...files.filter((f) => !bad.includes(f)).slice(0, 12), ...bad];
+    const a = await (await workspace(1)).import({ files: some, skipEmpty: true, strict: true });
+    const b = await (await workspace(4)).import({ files: some, skipEmpty: true, strict: true });
+    expect(a.files.filter((f) => f.skipped?.startsWith('--strict')).map((f) => f.path)).toEqual(bad);
+    expect(comparable(b)).toEqual(comparable(a));
+  }, 300_000);
+
   it('fails with the first failing file’s error, as one at a time would, and writes nothing', async () => {
     const ws = await workspace(4);
     const gz = files.filter((f) => /\/ga4\/events_\d+\.ndjson\.gz$/.test(f));
