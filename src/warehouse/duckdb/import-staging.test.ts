@@ -63,7 +63,7 @@ function fakeReader(seen: Seen[], running: { now: number; most: number }): Sourc
       const scratchFile = join(ctx.tempDir, `${name}.txt`);
       writeFileSync(scratchFile, p.path);
       seen.push({ file: p.path, context: ctx, scratchFile });
-      await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 60));
       const back = readFileSync(scratchFile, 'utf8');
       running.now--;
       const rows = ctx.tempName('rows');
