@@ -19,7 +19,7 @@ import { pathCleaningMacro } from './path-cleaning-sql.js';
 import { fileFingerprint } from './file-fingerprint.js';
 import { stagedEventColumns, WarehouseMasking } from '../../governance/pii-warehouse-masking.js';
 import type { PiiCount, ValueMasks } from '../../governance/pii-value-masking.js';
-import { ALL_ROWS, combinedFileRows, dropImportRelations, insertEvents, profileImportRows, singleFileRows, type ImportProfile } from './import-insert.js';
+import { ALL_ROWS, combinedFileRows, dropImportRelations, insertEvents, profileImportRows, singleFileRows, withMemoryLimit, writeMemoryLimit, type ImportProfile } from './import-insert.js';
 import { closeScratch, fileRowsSelect, IMPORT_QUARANTINE, openScratch, SCRATCH_ROWS, stageFiles, type PlannedFile } from './import-staging.js';
 import { resolvePersons } from './import-identity.js';
 import { IDENTITY_MOVES, refreshTouchedSessions, resessionExistingPeople, startSessionTracking } from './import-sessions.js';
@@ -189,24 +189,37 @@ export async function importFiles(
     inTransaction = true;
     await startSessionTracking(session);
     const readerLinks = active.flatMap(({ s }) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
-    const { conflicts } = await resolvePersons(session, profile?.pairs, masks, readerLinks, masking);
+    // Writing a large import takes memory DuckDB's limit does not count: the identity links are read into JavaScript
+    // (10M events: 200k links, ~100 MB of objects, which stayed while the next statements filled DuckDB's limit: RSS
+    // 1.51 GB under a 1 GB limit), and the sorted insert and the copy of the ready rows overshoot the limit themselves
+    // (measured: RSS 1.9 and 1.56 GB). From identities to sessions DuckDB gets a smaller share of a configured limit.
+    const rowsToWrite = [...(profile?.files.values() ?? [])].reduce((n, f) => n + f.rows, 0);
+    const written = await withMemoryLimit(session, writeMemoryLimit(session.memoryLimit, rowsToWrite), async () => {
+      const { conflicts } = await resolvePersons(session, profile?.pairs, masks, readerLinks, masking);
+      report({ phase: 'loading', fileIndex: plans.length, bytesDone, rowsRead });
+      let importedPerFile = new Map<number, number>();
+      let piiCounts: PiiCount[] = [];
+      if (masks !== undefined) {
+        const inserted = await insertEvents(session, importId, masks, {
+          freshWarehouse,
+          inactivityMinutes: config.sessions.inactivity_minutes,
+          vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',
+          allNew: freshWarehouse && !deduplicated ? profile?.files : undefined,
+        });
+        importedPerFile = inserted.imported;
+        piiCounts = await masks.counts(session, inserted.newRows);
+      }
+      // Exclusions (docs/governance.md): e-mail domains from the still-raw staged rows, then the touched people's tags.
+      await tagImportedPeople(session, config, { importId, rawRelations: active.length > 0 ? [ALL_ROWS] : [], masking });
+      await dropImportRelations(session, freshWarehouse);
+      report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
+      if (!freshWarehouse) await resessionExistingPeople(session, importId, config.sessions.inactivity_minutes);
+      else await session.run(`DROP TABLE IF EXISTS ${IDENTITY_MOVES}`);
+      await refreshTouchedSessions(session, importId, freshWarehouse);
+      return { conflicts, importedPerFile, piiCounts };
+    });
+    const { conflicts, importedPerFile, piiCounts } = written;
     const results: FileImportResult[] = [];
-    report({ phase: 'loading', fileIndex: plans.length, bytesDone, rowsRead });
-    let importedPerFile = new Map<number, number>();
-    let piiCounts: PiiCount[] = [];
-    if (masks !== undefined) {
-      const inserted = await insertEvents(session, importId, masks, {
-        freshWarehouse,
-        inactivityMinutes: config.sessions.inactivity_minutes,
-        vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',
-        allNew: freshWarehouse && !deduplicated ? profile?.files : undefined,
-      });
-      importedPerFile = inserted.imported;
-      piiCounts = await masks.counts(session, inserted.newRows);
-    }
-    // Exclusions (docs/governance.md): e-mail domains from the still-raw staged rows, then the touched people's tags.
-    await tagImportedPeople(session, config, { importId, rawRelations: active.length > 0 ? [ALL_ROWS] : [], masking });
-    await dropImportRelations(session, freshWarehouse);
     for (const [i, s] of staged.entries()) {
       const imported = importedPerFile.get(i) ?? 0;
       results.push({
@@ -221,10 +234,6 @@ export async function importFiles(
         skipped: s.skipped,
       });
     }
-    report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
-    if (!freshWarehouse) await resessionExistingPeople(session, importId, config.sessions.inactivity_minutes);
-    else await session.run(`DROP TABLE IF EXISTS ${IDENTITY_MOVES}`);
-    await refreshTouchedSessions(session, importId, freshWarehouse);
     await recordPiiCounts(session, importId, piiCounts);
 
     for (const path of empties) {

@@ -150,25 +150,23 @@ export async function insertEvents(
   // half-million-event import. An explicit ORDER BY is kept without preserving insertion order in general, which
   // would buffer every batch the sort hands out of order.
   const sessionId = `CASE WHEN g.vendor_session_id IS NOT NULL THEN ${vendorSessionIdSql('g')} ${gap ? 'WHEN g.person_id IS NOT NULL THEN s.session_id ' : ''}END`;
-  // Writing 10M rows takes memory DuckDB's limit does not count (measured under a 1 GB limit: the sorted insert
-  // peaked at 1.9 GB of RSS, the copy of the ready rows at 1.56 GB); these two statements get a smaller share of a
-  // configured limit, so the process stays near it (the 10M-row insert: 103 s against 110 s). Below a million
-  // rows the overshoot is small and the full limit is faster (the demo's 532k rows: 9.6 s against 11.8 s).
-  const rows = [...imported.values()].reduce((a, b) => a + b, 0);
+  // A large import runs these under a smaller share of the memory limit (importFiles: writeMemoryLimit).
   await session.run('SET preserve_insertion_order = false');
-  await withMemoryLimit(session, writeMemoryLimit(session.memoryLimit, rows), async () => {
-    await session.run(`CREATE OR REPLACE TEMP TABLE _import_ready AS
+  await session.run(`CREATE OR REPLACE TEMP TABLE _import_ready AS
     SELECT g.*, ${sessionId} AS session_id
     FROM _import_persons g ${gap ? 'LEFT JOIN _import_gap_sessions s ON s.event_id = g.event_id' : ''}`);
-    if (gap) await session.run(`DROP TABLE _import_gap_sessions`);
-    await session.run(`INSERT INTO events BY NAME SELECT * FROM _import_ready ORDER BY person_id, occurred_at, event_id`);
-  });
+  if (gap) await session.run(`DROP TABLE _import_gap_sessions`);
+  await session.run(`INSERT INTO events BY NAME SELECT * FROM _import_ready ORDER BY person_id, occurred_at, event_id`);
   await session.run('RESET preserve_insertion_order');
   await session.run(`DROP TABLE _import_ready`);
   return { imported, newRows: NEW_ROWS };
 }
 
-/** The share of a configured memory limit the copy of the ready rows and the sorted insert may use (insertEvents). */
+/**
+ * The share of a configured memory limit a large import's writing steps may use (importFiles: identities, the copy of
+ * the ready rows, the sorted insert, sessions). The 10M-row insert: 103 s against 110 s under the full limit; below a
+ * million rows the overshoot is small and the full limit faster (the demo's 532k rows: 9.6 s against 11.8 s).
+ */
 export const WRITE_MEMORY_SHARE = 0.6;
 /** Imports of fewer rows keep the whole limit. */
 export const WRITE_LIMIT_FROM_ROWS = 1_000_000;
