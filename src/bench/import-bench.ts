@@ -27,12 +27,15 @@ const CASES: Case[] = [
   { id: 'daily', format: 'ndjson', label: 'vendor NDJSON in 100 daily files', source: 'amplitude', files: 100, targetPerSecond: 500_000 },
 ];
 
+/** The names of the files an input is split into. */
+const dayNames = (parts: number): string[] => Array.from({ length: parts }, (_, i) => `day-${String(i + 1).padStart(3, '0')}.json`);
+
 /** Splits an NDJSON file into `parts` files of consecutive lines in `dir` (written aside, then renamed into place). */
-async function splitLines(file: string, lines: number, parts: number, dir: string): Promise<string[]> {
+async function splitLines(file: string, lines: number, parts: number, dir: string): Promise<void> {
   const building = `${dir}.partial`;
   rmSync(building, { recursive: true, force: true });
   mkdirSync(building, { recursive: true });
-  const names = Array.from({ length: parts }, (_, i) => `day-${String(i + 1).padStart(3, '0')}.json`);
+  const names = dayNames(parts);
   let part = -1;
   let out: WriteStream | undefined;
   let line = 0;
@@ -55,7 +58,6 @@ async function splitLines(file: string, lines: number, parts: number, dir: strin
   }
   rmSync(dir, { recursive: true, force: true });
   renameSync(building, dir);
-  return names.map((n) => join(dir, n));
 }
 
 export async function runImportBench(root: string, cliPath: string): Promise<void> {
@@ -75,7 +77,8 @@ export async function runImportBench(root: string, cliPath: string): Promise<voi
     let inputs = [file];
     if (c.files !== undefined) {
       const dir = join(dataDir, `events-${n}-in-${c.files}`);
-      inputs = existsSync(dir) ? Array.from({ length: c.files }, (_, i) => join(dir, `day-${String(i + 1).padStart(3, '0')}.json`)) : await splitLines(file, n, c.files, dir);
+      if (!existsSync(dir)) await splitLines(file, n, c.files, dir);
+      inputs = dayNames(c.files).map((name) => join(dir, name));
     }
     const ws = join(dataDir, `ws-${c.id}`);
     rmSync(ws, { recursive: true, force: true });

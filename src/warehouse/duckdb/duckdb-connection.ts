@@ -28,6 +28,12 @@ export interface DuckdbOpenOptions {
 
 export type Row = Record<string, unknown>;
 
+/** The number a query returns in its column `n` (0 when it returns no row or NULL). */
+export async function countOf(session: DuckdbSession, sql: string): Promise<number> {
+  const rows = await session.all<{ n: string | number | null }>(sql);
+  return Number(rows[0]?.n ?? 0);
+}
+
 
 export class DuckdbSession {
   private constructor(
@@ -68,11 +74,14 @@ export class DuckdbSession {
         cause: err,
       });
     }
-    const connection = await instance.connect();
-    const session = new DuckdbSession(instance, connection, options.path, options.memoryLimit);
+    return new DuckdbSession(instance, await instance.connect(), options.path, options.memoryLimit).pinned();
+  }
+
+  /** The settings every connection needs, set on this one; returns it. */
+  private async pinned(): Promise<DuckdbSession> {
     // ICU is built in; the connection-level setting guards against an instance-level default changing.
-    await session.run("SET TimeZone = 'UTC'");
-    return session;
+    await this.run("SET TimeZone = 'UTC'");
+    return this;
   }
 
   /**
@@ -81,9 +90,7 @@ export class DuckdbSession {
    * an attached in-memory database is shared by all of them.
    */
   async connect(): Promise<DuckdbSession> {
-    const session = new DuckdbSession(this.instance, await this.instance.connect(), this.path, this.memoryLimit, false);
-    await session.run("SET TimeZone = 'UTC'");
-    return session;
+    return new DuckdbSession(this.instance, await this.instance.connect(), this.path, this.memoryLimit, false).pinned();
   }
 
   async run(sql: string, params?: DuckDBValue[]): Promise<void> {

@@ -13,7 +13,7 @@ import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { FileProbe } from '../../sources/source-reader.js';
 import { probeFile } from '../../sources/file-probe.js';
 import { chooseReader } from '../../sources/detect-source.js';
-import type { DuckdbSession } from './duckdb-connection.js';
+import { countOf, type DuckdbSession } from './duckdb-connection.js';
 import { DuckdbStageContext, sqlLiteral } from './duckdb-stage-context.js';
 import { pathCleaningMacro } from './path-cleaning-sql.js';
 import { fileFingerprint } from './file-fingerprint.js';
@@ -100,11 +100,6 @@ function sizeOf(probe: FileProbe): number {
   return probe.isDirectory ? probe.directoryFiles.reduce((n, rel) => n + statSync(join(probe.path, rel)).size, 0) : probe.sizeBytes;
 }
 
-async function count(session: DuckdbSession, sql: string): Promise<number> {
-  const rows = await session.all<{ n: string | number | null }>(sql);
-  return Number(rows[0]?.n ?? 0);
-}
-
 /** Probes every input and picks its reader before anything is written: a bad file fails the whole command. */
 async function planFiles(session: DuckdbSession, options: ImportOptions, empties: string[]): Promise<PlannedFile[]> {
   const plans: PlannedFile[] = [];
@@ -151,7 +146,7 @@ export async function importFiles(
   let importId = 0;
   let inTransaction = false;
   try {
-    importId = await count(session, `SELECT nextval('import_id_seq') AS n`);
+    importId = await countOf(session, `SELECT nextval('import_id_seq') AS n`);
     await openScratch(session);
     // Stage everything first: parsing errors (a truncated gzip found mid-file) then abort before any write.
     const staged = await stageFiles(session, ctx, plans, {
@@ -165,20 +160,20 @@ export async function importFiles(
     });
     const bytesDone = bytesTotal;
     const rowsRead = staged.reduce((n, s) => n + s.read, 0);
-    ctx.onStatementProgress = undefined;
 
     report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
-    const active = staged.map((s, index) => ({ s, index })).filter(({ s }) => s.skipped === null);
+    const active = staged.filter((s) => s.skipped === null);
     // An empty warehouse (the first import) cannot hold duplicates, nor people to re-session.
-    const freshWarehouse = (await count(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
+    const freshWarehouse = (await countOf(session, `SELECT count(*) AS n FROM (SELECT 1 FROM events LIMIT 1)`)) === 0;
     let masks: ValueMasks | undefined;
     let profile: ImportProfile | undefined;
     let deduplicated = false;
     // Combined, profiled and masked before the transaction: these steps write temp tables only, and a table dropped
     // inside a transaction keeps its memory until the transaction ends (it could be rolled back).
     if (active.length > 0) {
+      // One file keeps its rows where they were staged; several are in the scratch table.
       const only = staged[0]!.rows;
-      if (plans.length === 1 && only !== undefined) await singleFileRows(session, fileRowsSelect(0, only.table, only.rage));
+      if (only !== undefined) await singleFileRows(session, fileRowsSelect(0, only.table, only.rage));
       else deduplicated = await combinedFileRows(session, SCRATCH_ROWS);
       // PII is masked before the first write (docs/governance.md), once per distinct value of each column.
       const columns = stagedEventColumns(STAGED_COLUMNS.map((c) => c.name));
@@ -188,7 +183,7 @@ export async function importFiles(
     await session.run('BEGIN TRANSACTION');
     inTransaction = true;
     await startSessionTracking(session);
-    const readerLinks = active.flatMap(({ s }) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
+    const readerLinks = active.flatMap((s) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
     // Writing a large import takes memory DuckDB's limit does not count: the identity links are read into JavaScript
     // (10M events: 200k links, ~100 MB of objects, which stayed while the next statements filled DuckDB's limit: RSS
     // 1.51 GB under a 1 GB limit), and the sorted insert and the copy of the ready rows overshoot the limit themselves
@@ -264,8 +259,8 @@ export async function importFiles(
     );
     await session.run('COMMIT');
     inTransaction = false;
-    const persons = await count(session, `SELECT count(DISTINCT person_id) AS n FROM events`);
-    const sessions = await count(session, `SELECT count(*) AS n FROM sessions`);
+    const persons = await countOf(session, `SELECT count(DISTINCT person_id) AS n FROM events`);
+    const sessions = await countOf(session, `SELECT count(*) AS n FROM sessions`);
     report({ phase: 'done', fileIndex: plans.length, bytesDone: bytesTotal, rowsRead });
     return {
       importId,
@@ -281,7 +276,7 @@ export async function importFiles(
     };
   } catch (err) {
     if (inTransaction) await session.run('ROLLBACK');
-    // The combined rows were made before the transaction: a rollback does not take them away.
+    // The views and tables over the files' rows were made before the transaction: a rollback does not take them away.
     await dropImportRelations(session, true).catch(() => undefined);
     throw err;
   } finally {

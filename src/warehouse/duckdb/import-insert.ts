@@ -6,18 +6,13 @@
 import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { CandidateKey, ValueMasks } from '../../governance/pii-value-masking.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
-import type { DuckdbSession } from './duckdb-connection.js';
+import { countOf, type DuckdbSession } from './duckdb-connection.js';
 import { gapSessionsSql, vendorSessionIdSql } from './import-sessions.js';
 
 /** Every good row of the import, with `_file`: `_import_all`; the same without duplicate ids: `_import_rows`. */
 export const ALL_ROWS = '_import_all';
 const ROWS = '_import_rows';
 const NEW_ROWS = '_new_rows';
-
-async function count(session: DuckdbSession, sql: string): Promise<number> {
-  const rows = await session.all<{ n: string | number | null }>(sql);
-  return Number(rows[0]?.n ?? 0);
-}
 
 /** The import's only file: its rows (fileRowsSelect) are a view, no copy — a 10M-row file would be held twice. */
 export async function singleFileRows(session: DuckdbSession, rows: string): Promise<void> {
@@ -37,7 +32,7 @@ export async function combinedFileRows(session: DuckdbSession, table: string): P
   await session.run(`CREATE OR REPLACE TEMP VIEW ${ROWS} AS
     SELECT u.* FROM ${ALL_ROWS} u LEFT JOIN _import_winners d ON d.event_id = u.event_id
     WHERE d.event_id IS NULL OR (d.w.f = u._file AND d.w.l = u._line)`);
-  return (await count(session, `SELECT count(*) AS n FROM _import_winners`)) > 0;
+  return (await countOf(session, `SELECT count(*) AS n FROM _import_winners`)) > 0;
 }
 
 /** What one scan of every row of the import gathers (profileImportRows). */
@@ -205,7 +200,7 @@ export function scaledMemoryLimit(limit: string, share: number): string | null {
   return mb >= 1 ? `${mb}MB` : null;
 }
 
-/** Drops the relations of unionImportRows and insertEvents. */
+/** Drops the relations of singleFileRows / combinedFileRows, profileImportRows and insertEvents. */
 export async function dropImportRelations(session: DuckdbSession, freshWarehouse: boolean): Promise<void> {
   await session.run(`DROP VIEW IF EXISTS _import_persons`);
   await session.run(`DROP VIEW IF EXISTS _import_masked`);

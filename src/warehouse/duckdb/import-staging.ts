@@ -13,7 +13,7 @@ import type { UsageLabConfig } from '../../core/config-schema.js';
 import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { Detection, FileProbe, SourceReader } from '../../sources/source-reader.js';
 import { STAGED_TYPES } from '../../sources/staged-select.js';
-import type { DuckdbSession } from './duckdb-connection.js';
+import { countOf, type DuckdbSession } from './duckdb-connection.js';
 import { DuckdbStageContext, sqlLiteral } from './duckdb-stage-context.js';
 import { runInSlots } from './slot-pool.js';
 
@@ -41,8 +41,8 @@ export interface PlannedFile {
 export interface StagedGood {
   readonly plan: PlannedFile;
   /**
-   * The file's good rows, when it is the import's only file: a relation of the main connection (staged columns,
-   * event_id, _line). Several files' rows are in SCRATCH_ROWS instead.
+   * The file's good rows, when it is the import's only file and not skipped: a relation of the main connection
+   * (staged columns, event_id, _line). Several files' rows are in SCRATCH_ROWS instead.
    */
   readonly rows?: { readonly table: string; readonly rage: string | undefined };
   /** Identity links beyond the events' id pairs (Heap), readable by the main connection. */
@@ -69,11 +69,6 @@ export interface StagingOptions {
 
 /** The deterministic event id (docs/events.md): the same source record always gets the same id. */
 const EVENT_ID_SQL = `md5(source || chr(31) || source_event_id)::UUID`;
-
-async function count(session: DuckdbSession, sql: string): Promise<number> {
-  const rows = await session.all<{ n: string | number | null }>(sql);
-  return Number(rows[0]?.n ?? 0);
-}
 
 /** Attaches the scratch database (a previous import's, left by a crash of this process, is replaced). */
 export async function openScratch(session: DuckdbSession): Promise<void> {
@@ -104,9 +99,14 @@ export async function stageFiles(
   options: StagingOptions,
 ): Promise<StagedGood[]> {
   if (plans.length === 1) {
-    ctx.onStatementProgress = (pct) => options.onProgress?.({ file: plans[0]!.probe.path, fileIndex: 0, bytesDone: (plans[0]!.size * pct) / 100, rowsRead: 0 });
-    options.onProgress?.({ file: plans[0]!.probe.path, fileIndex: 0, bytesDone: 0, rowsRead: 0 });
-    return [await stageOne(session, ctx, plans[0]!, options)];
+    const only = plans[0]!;
+    ctx.onStatementProgress = (pct) => options.onProgress?.({ file: only.probe.path, fileIndex: 0, bytesDone: (only.size * pct) / 100, rowsRead: 0 });
+    options.onProgress?.({ file: only.probe.path, fileIndex: 0, bytesDone: 0, rowsRead: 0 });
+    try {
+      return [await stageOne(session, ctx, only, options)];
+    } finally {
+      ctx.onStatementProgress = undefined;
+    }
   }
   const columns = STAGED_COLUMNS.map((c) => `${c.name} ${STAGED_TYPES[c.type]}`);
   await session.run(`CREATE TABLE ${SCRATCH_ROWS} (_file INTEGER, event_id UUID, ${columns.join(', ')}, _line BIGINT)`);
@@ -236,7 +236,7 @@ async function stageOne(
   }
   let rage = staged.nativeRageClicks ? undefined : await deriveRageClicks(session, ctx, table, options.config);
   // No derived rage click: nothing to join (the join would compute every row's event id once more).
-  if (rage !== undefined && (await count(session, `SELECT count(*) AS n FROM ${rage}`)) === 0) {
+  if (rage !== undefined && (await countOf(session, `SELECT count(*) AS n FROM ${rage}`)) === 0) {
     await session.run(`DROP TABLE ${rage}`);
     rage = undefined;
   }
