@@ -28,6 +28,30 @@ export interface DuckdbOpenOptions {
 
 export type Row = Record<string, unknown>;
 
+/**
+ * The share of the memory limit DuckDB keeps of the buffer blocks it frees, for reuse (block_allocator_memory).
+ * Kept blocks still count against the limit; what is kept is resident until the process ends.
+ */
+export const BLOCKS_KEPT_SHARE = 0.5;
+
+const UNITS: Readonly<Record<string, number>> = {
+  b: 1, byte: 1, bytes: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+
+/**
+ * `share` of a DuckDB memory limit as a whole number of megabytes ('1GB' × 0.6 → '600MB'); null for a value this
+ * does not read (a percentage, an unknown unit): the limit is then left as configured.
+ */
+export function scaledMemoryLimit(limit: string, share: number): string | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(limit);
+  const unit = m === null ? undefined : UNITS[(m[2] || 'b').toLowerCase()];
+  if (m === null || unit === undefined) return null;
+  const mb = Math.floor((Number(m[1]) * unit * share) / 1e6);
+  return mb >= 1 ? `${mb}MB` : null;
+}
+
 /** The number a query returns in its column `n` (0 when it returns no row or NULL). */
 export async function countOf(session: DuckdbSession, sql: string): Promise<number> {
   const rows = await session.all<{ n: string | number | null }>(sql);
@@ -49,7 +73,13 @@ export class DuckdbSession {
   static async open(options: DuckdbOpenOptions): Promise<DuckdbSession> {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     const settings: Record<string, string> = {};
-    if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
+    if (options.memoryLimit !== undefined) {
+      settings.memory_limit = options.memoryLimit;
+      // Buffer blocks freed by one statement are kept for the next instead of going back to the system: without it
+      // every temp table and sort takes fresh pages (page faults, zeroing; docs/performance.md "Keeping freed blocks").
+      const kept = scaledMemoryLimit(options.memoryLimit, BLOCKS_KEPT_SHARE);
+      if (kept !== null) settings.block_allocator_memory = kept;
+    }
     if (options.threads !== undefined) settings.threads = String(options.threads);
     if (options.storageVersion !== undefined) settings.storage_compatibility_version = options.storageVersion;
     if (options.tempDirectory !== undefined) {

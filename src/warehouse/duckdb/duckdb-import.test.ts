@@ -3,7 +3,8 @@ import { gzipSync } from 'node:zlib';
 import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { UsageLabError } from '../../core/errors.js';
 import type { Workspace } from '../../library/workspace.js';
-import { scaledMemoryLimit, withMemoryLimit, writeMemoryLimit } from './import-insert.js';
+import { DuckdbSession, scaledMemoryLimit } from './duckdb-connection.js';
+import { withMemoryLimit, writeMemoryLimit } from './import-insert.js';
 
 let tw: TempWorkspace | undefined;
 let ws: Workspace | undefined;
@@ -332,6 +333,20 @@ describe('import: storage layout and masked-PII counts', () => {
     await ws.import({ files: [tw.write('a.ndjson', ndjson([{ user_id: 'u1', event: 'view', time: t('01T10:00:00') }]))] });
     expect(await limit()).toBe('953.6 MiB');
     expect(await count(ws)).toBe(1);
+  });
+
+  it('keeps freed buffer blocks for reuse up to half the memory limit, and none without a limit', async () => {
+    const kept = async (memoryLimit?: string): Promise<string> => {
+      const s = await DuckdbSession.open({ path: ':memory:', ...(memoryLimit === undefined ? {} : { memoryLimit }) });
+      try {
+        const [row] = await s.all<{ b: string }>(`SELECT current_setting('block_allocator_memory') AS b`);
+        return row!.b;
+      } finally {
+        s.close();
+      }
+    };
+    expect(await kept('2GB')).toBe('953.6 MiB');
+    expect(await kept()).toBe('0 bytes');
   });
 
   it('reads memory limits in every unit DuckDB takes, and leaves one it cannot read alone', () => {

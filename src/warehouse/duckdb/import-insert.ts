@@ -6,7 +6,7 @@
 import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { CandidateKey, ValueMasks } from '../../governance/pii-value-masking.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
-import { countOf, type DuckdbSession } from './duckdb-connection.js';
+import { countOf, scaledMemoryLimit, type DuckdbSession } from './duckdb-connection.js';
 import { gapSessionsSql, vendorSessionIdSql } from './import-sessions.js';
 
 /** Every good row of the import, with `_file`: `_import_all`; the same without duplicate ids: `_import_rows`. */
@@ -180,24 +180,6 @@ export async function withMemoryLimit<T>(session: DuckdbSession, limit: string |
   } finally {
     await session.run(`SET memory_limit = ${quoteLiteral(session.memoryLimit)}`);
   }
-}
-
-const UNITS: Readonly<Record<string, number>> = {
-  b: 1, byte: 1, bytes: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
-};
-
-/**
- * `share` of a DuckDB memory limit as a whole number of megabytes ('1GB' × 0.6 → '600MB'); null for a value this
- * does not read (a percentage, an unknown unit): the limit is then left as configured.
- */
-export function scaledMemoryLimit(limit: string, share: number): string | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(limit);
-  const unit = m === null ? undefined : UNITS[(m[2] || 'b').toLowerCase()];
-  if (m === null || unit === undefined) return null;
-  const mb = Math.floor((Number(m[1]) * unit * share) / 1e6);
-  return mb >= 1 ? `${mb}MB` : null;
 }
 
 /** Drops the relations of singleFileRows / combinedFileRows, profileImportRows and insertEvents. */
