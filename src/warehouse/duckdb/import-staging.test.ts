@@ -46,6 +46,8 @@ interface Seen {
   readonly file: string;
   readonly context: StageContext;
   readonly scratchFile: string;
+  /** DuckDB's threads setting while the file was staged. */
+  readonly threads: number;
 }
 
 /**
@@ -62,7 +64,8 @@ function fakeReader(seen: Seen[], running: { now: number; most: number }): Sourc
       const name = ctx.tempName('extracted');
       const scratchFile = join(ctx.tempDir, `${name}.txt`);
       writeFileSync(scratchFile, p.path);
-      seen.push({ file: p.path, context: ctx, scratchFile });
+      const [setting] = await ctx.all<{ n: number }>(`SELECT current_setting('threads') AS n`);
+      seen.push({ file: p.path, context: ctx, scratchFile, threads: Number(setting!.n) });
       await new Promise((r) => setTimeout(r, 60));
       const back = readFileSync(scratchFile, 'utf8');
       running.now--;
@@ -82,6 +85,11 @@ function fakeReader(seen: Seen[], running: { now: number; most: number }): Sourc
       return { relation: rows, nativeRageClicks: true };
     },
   };
+}
+
+async function threadsNow(): Promise<number> {
+  const [row] = await session.all<{ n: number }>(`SELECT current_setting('threads') AS n`);
+  return Number(row!.n);
 }
 
 const plan = (reader: SourceReader, path: string, size = 10): PlannedFile => ({
@@ -115,6 +123,27 @@ describe('staging several files side by side', () => {
     // The other connections are closed; on the import's own, nothing of the files is left.
     const left = await session.all(`SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '_stage_')`);
     expect(left).toEqual([]);
+  });
+
+  it('runs each statement on its own connection’s thread while files share the cores, and gives a large file every thread', async () => {
+    const seen: Seen[] = [];
+    const running = { now: 0, most: 0 };
+    const reader = fakeReader(seen, running);
+    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const big = 64 << 20;
+    const files = [plan(reader, 's0'), plan(reader, 's1'), plan(reader, 'big', big), plan(reader, 's2'), plan(reader, 's3')];
+    await stageFiles(session, ctx, files, options());
+    expect(Object.fromEntries(seen.map((s) => [s.file, s.threads]))).toEqual({ s0: 1, s1: 1, big: 2, s2: 1, s3: 1 });
+    expect(await threadsNow()).toBe(2);
+  });
+
+  it('restores the threads setting when a file fails', async () => {
+    const seen: Seen[] = [];
+    const reader = fakeReader(seen, { now: 0, most: 0 });
+    const failing: SourceReader = { ...reader, stage: () => Promise.reject(new Error('unreadable')) };
+    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    await expect(stageFiles(session, ctx, [plan(reader, 'a'), plan(failing, 'b'), plan(reader, 'c')], options())).rejects.toThrow('unreadable');
+    expect(await threadsNow()).toBe(2);
   });
 
   it('stages a large file with no other in flight', async () => {
