@@ -32,7 +32,7 @@ export type Row = Record<string, unknown>;
  * The share of the memory limit DuckDB keeps of the buffer blocks it frees, for reuse (block_allocator_memory).
  * Kept blocks still count against the limit; what is kept is resident until the process ends.
  */
-export const BLOCKS_KEPT_SHARE = 0.5;
+export const BLOCKS_KEPT_SHARE = 0.25;
 
 const UNITS: Readonly<Record<string, number>> = {
   b: 1, byte: 1, bytes: 1,

@@ -335,7 +335,7 @@ describe('import: storage layout and masked-PII counts', () => {
     expect(await count(ws)).toBe(1);
   });
 
-  it('keeps freed buffer blocks for reuse up to half the memory limit, and none without a limit', async () => {
+  it('keeps freed buffer blocks for reuse up to a quarter of the memory limit, and none without a limit', async () => {
     const kept = async (memoryLimit?: string): Promise<string> => {
       const s = await DuckdbSession.open({ path: ':memory:', ...(memoryLimit === undefined ? {} : { memoryLimit }) });
       try {
@@ -345,7 +345,7 @@ describe('import: storage layout and masked-PII counts', () => {
         s.close();
       }
     };
-    expect(await kept('2GB')).toBe('953.6 MiB');
+    expect(await kept('2GB')).toBe('476.8 MiB');
     expect(await kept()).toBe('0 bytes');
   });
 
