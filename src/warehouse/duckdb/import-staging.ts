@@ -131,13 +131,14 @@ export async function stageFiles(
   const alone = (i: number): boolean => plans[i]!.size >= ALONE_BYTES;
   // While several files are staged at once, each statement runs on its own connection's thread alone (threads = 1):
   // with DuckDB's worker threads on top, three or more threads share two cores, and a statement waiting for its
-  // tasks spins on the task queue (the demo's staging: 41 s -> 34 s, a sixth less CPU; docs/performance.md). A file
-  // staged alone gets every thread back while it runs; nothing else is in flight then (runInSlots).
+  // tasks spins on the task queue (the demo's staging: 41 s -> 32-36 s, user CPU 84 -> 67-70 s; docs/performance.md).
+  // A file staged alone gets every thread back while it runs; nothing else is in flight then (runInSlots).
   const threads = wanted > 1 ? await countOf(session, `SELECT current_setting('threads') AS n`) : 1;
-  const setThreads = (n: number): Promise<void> => session.run(`SET threads = ${n}`);
+  // Nothing to change when one thread is all there is (one connection, or threads: 1 configured).
+  const setThreads = (n: number): Promise<void> => (threads > 1 ? session.run(`SET threads = ${n}`) : Promise.resolve());
   const stage = async (index: number, worker: Worker): Promise<void> => {
     const plan = plans[index]!;
-    if (threads > 1 && alone(index)) await setThreads(threads);
+    if (alone(index)) await setThreads(threads);
     // A folder of its own: readers name the files they extract after temp names, which each context counts alone.
     worker.ctx ??= await DuckdbStageContext.create(worker.session, options.config, { columnMap: options.columnMap }, mkdtempSync(join(options.tempDir, 'worker-')));
     const wctx = worker.ctx;
@@ -164,17 +165,17 @@ export async function stageFiles(
       wctx.onStatementProgress = undefined;
       shares.delete(index);
       bytesFinished += plan.size;
-      if (threads > 1 && alone(index)) await setThreads(1);
+      if (alone(index)) await setThreads(1);
     }
   };
   try {
     for (let w = 1; w < wanted; w++) workers.push({ session: await session.connect(), ctx: undefined });
-    if (threads > 1) await setThreads(1);
+    await setThreads(1);
     await runInSlots(plans.length, workers, stage, { alone, onStart: report });
   } finally {
     // Closing a connection drops its temp relations.
     for (const w of workers.slice(1)) w.session.close();
-    if (threads > 1) await setThreads(threads);
+    await setThreads(threads);
   }
   return results.map((r) => r!);
 }
