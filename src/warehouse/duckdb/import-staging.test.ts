@@ -48,6 +48,8 @@ interface Seen {
   readonly scratchFile: string;
   /** DuckDB's threads setting while the file was staged. */
   readonly threads: number;
+  /** DuckDB's checkpoint_threshold while the file was staged. */
+  readonly checkpointAt: string;
 }
 
 /**
@@ -64,8 +66,8 @@ function fakeReader(seen: Seen[], running: { now: number; most: number }): Sourc
       const name = ctx.tempName('extracted');
       const scratchFile = join(ctx.tempDir, `${name}.txt`);
       writeFileSync(scratchFile, p.path);
-      const [setting] = await ctx.all<{ n: number }>(`SELECT current_setting('threads') AS n`);
-      seen.push({ file: p.path, context: ctx, scratchFile, threads: Number(setting!.n) });
+      const [setting] = await ctx.all<{ n: number; t: string }>(`SELECT current_setting('threads') AS n, current_setting('checkpoint_threshold') AS t`);
+      seen.push({ file: p.path, context: ctx, scratchFile, threads: Number(setting!.n), checkpointAt: setting!.t });
       await new Promise((r) => setTimeout(r, 60));
       const back = readFileSync(scratchFile, 'utf8');
       running.now--;
@@ -90,6 +92,11 @@ function fakeReader(seen: Seen[], running: { now: number; most: number }): Sourc
 async function threadsNow(): Promise<number> {
   const [row] = await session.all<{ n: number }>(`SELECT current_setting('threads') AS n`);
   return Number(row!.n);
+}
+
+async function checkpointAtNow(): Promise<string> {
+  const [row] = await session.all<{ t: string }>(`SELECT current_setting('checkpoint_threshold') AS t`);
+  return row!.t;
 }
 
 const plan = (reader: SourceReader, path: string, size = 10): PlannedFile => ({
@@ -137,13 +144,28 @@ describe('staging several files side by side', () => {
     expect(await threadsNow()).toBe(2);
   });
 
-  it('restores the threads setting when a file fails', async () => {
+  it('keeps the scratch database from checkpointing while files are appended, and restores the threshold after', async () => {
+    const seen: Seen[] = [];
+    const reader = fakeReader(seen, { now: 0, most: 0 });
+    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    await session.run(`SET checkpoint_threshold = '32MB'`);
+    const before = await checkpointAtNow();
+    await stageFiles(session, ctx, ['a', 'b', 'c'].map((f) => plan(reader, f)), options());
+    expect(new Set(seen.map((s) => s.checkpointAt))).toEqual(new Set(['931.3 GiB']));
+    expect(before).toBe('30.5 MiB');
+    expect(await checkpointAtNow()).toBe(before);
+  });
+
+  it('restores the threads and checkpoint settings when a file fails', async () => {
     const seen: Seen[] = [];
     const reader = fakeReader(seen, { now: 0, most: 0 });
     const failing: SourceReader = { ...reader, stage: () => Promise.reject(new Error('unreadable')) };
     const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const before = await checkpointAtNow();
     await expect(stageFiles(session, ctx, [plan(reader, 'a'), plan(failing, 'b'), plan(reader, 'c')], options())).rejects.toThrow('unreadable');
+    expect(seen.length).toBeGreaterThan(0);
     expect(await threadsNow()).toBe(2);
+    expect(await checkpointAtNow()).toBe(before);
   });
 
   it('stages a large file with no other in flight', async () => {

@@ -168,7 +168,13 @@ export async function stageFiles(
       if (alone(index)) await setThreads(1);
     }
   };
+  // The scratch database checkpoints itself like any database once 16 MB have been written since its last
+  // checkpoint (checkpoint_threshold), and an in-memory checkpoint rewrites every row group it holds: the demo's
+  // appends stalled 2-7 s each time, longer as the table grew (17.7 s of appends -> 5.3 s without; docs/performance.md
+  // "Checkpoints of the scratch database"). Nothing else is written while files are staged; restored afterwards.
+  const checkpointAt = (await session.all<{ t: string }>(`SELECT current_setting('checkpoint_threshold') AS t`))[0]!.t;
   try {
+    await session.run(`SET checkpoint_threshold = '1TB'`);
     for (let w = 1; w < wanted; w++) workers.push({ session: await session.connect(), ctx: undefined });
     await setThreads(1);
     await runInSlots(plans.length, workers, stage, { alone, onStart: report });
@@ -176,6 +182,7 @@ export async function stageFiles(
     // Closing a connection drops its temp relations.
     for (const w of workers.slice(1)) w.session.close();
     await setThreads(threads);
+    await session.run(`SET checkpoint_threshold = ${sqlLiteral(checkpointAt)}`);
   }
   return results.map((r) => r!);
 }
