@@ -110,7 +110,7 @@ function finalSelect(): string {
     END`,
     _line: '_line',
     _reject: `coalesce(rec_reject,
-      CASE WHEN props_raw IS NOT NULL AND CAST(props_raw AS VARCHAR) <> 'null' AND props_obj IS NULL THEN 'properties: not a JSON object' END,
+      CASE WHEN props_bad THEN 'properties: not a JSON object' END,
       ${required},
       CASE WHEN uuid IS NULL THEN 'uuid: missing' END)`,
   });
@@ -137,11 +137,15 @@ export async function stagePosthogDocs(docs: string, ctx: StageContext): Promise
     ), o AS (
       SELECT *, ${asObject('props_raw')} AS props_obj, ${asObject('person_raw')} AS person_props FROM tf
     ), p AS MATERIALIZED (
-      SELECT *, coalesce(props_obj, '{}'::JSON) AS props,
+      -- Only the properties as an object go on: the raw text and its checked copy would be two more copies of the
+      -- largest column in every materialisation below.
+      SELECT * EXCLUDE (props_raw, props_obj, person_raw),
+        props_raw IS NOT NULL AND CAST(props_raw AS VARCHAR) <> 'null' AND props_obj IS NULL AS props_bad,
+        coalesce(props_obj, '{}'::JSON) AS props,
         json_extract_string(coalesce(props_obj, '{}'::JSON), [${PROPS.map((p) => `'$."${p}"'`).join(', ')}]) AS pv
       FROM o
     ), f AS (
-      SELECT _line, rec_reject, props_raw, props_obj, props, person_props, event, ts_raw, created_raw,
+      SELECT _line, rec_reject, props_bad, props, person_props, event, ts_raw, created_raw,
         coalesce(uuid_top, id_top) AS uuid,
         ul_instant(ts_raw) AS occurred_at_value,
         coalesce(distinct_id_top, ${prop('distinct_id')}) AS distinct_id,
