@@ -140,7 +140,8 @@ export async function stageGa4Docs(docs: string, ctx: StageContext): Promise<str
     ), keyed AS (
       SELECT *, list_transform(params, p -> p.key) AS param_keys, list_transform(uprops, p -> p.key) AS uprop_keys FROM typed
     ), flat AS MATERIALIZED (
-      SELECT * EXCLUDE (param_keys, uprops, uprop_keys),
+      -- The parameter list is read here for the last time: not carried into the materialised rows.
+      SELECT * EXCLUDE (params, param_keys, uprops, uprop_keys),
         coalesce(${flattenSql('params', 'param_keys')}, '{}'::JSON) AS props,
         ${flattenSql('uprops', 'uprop_keys')} AS user_props,
         CASE WHEN batch_event_index IS NULL THEN md5(CAST(to_json(list_sort(params)) AS VARCHAR)) END AS params_md5
