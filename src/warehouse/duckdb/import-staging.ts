@@ -61,7 +61,13 @@ export interface StagingOptions {
   readonly columnMap: Readonly<Record<string, string>>;
   /** The import's folder for extracted and decompressed files (each other connection's readers: a folder inside it). */
   readonly tempDir: string;
-  /** How many files to stage at once, at most 4 (usagelab.yaml warehouse.threads); undefined: the machine's cores. */
+  /**
+   * How many files to stage at once, at most 4 (usagelab.yaml warehouse.threads); undefined: one more than the
+   * machine's cores. A small file's statements leave its connection idle between them (each result comes back
+   * through Node's event loop before the next statement is sent), and one more connection fills those gaps: the
+   * demo's 207 files on two cores, two rounds, 60.0 / 62.5 s with two connections, 47.5 / 50.8 s with three (and
+   * less CPU), 50.3 / 51.9 s with four; 100 files of 10k lines each: no difference (docs/performance.md).
+   */
   readonly threads: number | undefined;
   /** Called when a file starts and ends, and while its long statements run: bytes of the input read so far. */
   readonly onProgress?: (p: { file: string; fileIndex: number; bytesDone: number; rowsRead: number }) => void;
@@ -110,7 +116,7 @@ export async function stageFiles(
   }
   const columns = STAGED_COLUMNS.map((c) => `${c.name} ${STAGED_TYPES[c.type]}`);
   await session.run(`CREATE TABLE ${SCRATCH_ROWS} (_file INTEGER, event_id UUID, ${columns.join(', ')}, _line BIGINT)`);
-  const wanted = Math.max(1, Math.min(options.threads ?? availableParallelism(), MAX_CONNECTIONS, plans.length));
+  const wanted = Math.max(1, Math.min(options.threads ?? availableParallelism() + 1, MAX_CONNECTIONS, plans.length));
   interface Worker {
     readonly session: DuckdbSession;
     ctx: DuckdbStageContext | undefined;
