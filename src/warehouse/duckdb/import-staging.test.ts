@@ -99,6 +99,15 @@ async function checkpointAtNow(): Promise<string> {
   return row!.t;
 }
 
+/** A fake reader recording what it saw, and a stage context on the import's own connection. */
+async function staging(): Promise<{ seen: Seen[]; running: { now: number; most: number }; reader: SourceReader; ctx: DuckdbStageContext }> {
+  const seen: Seen[] = [];
+  const running = { now: 0, most: 0 };
+  const reader = fakeReader(seen, running);
+  const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+  return { seen, running, reader, ctx };
+}
+
 const plan = (reader: SourceReader, path: string, size = 10): PlannedFile => ({
   probe: probe(path, size),
   reader,
@@ -112,10 +121,7 @@ const options = () => ({ importId: 7, config, strict: false, columnMap: {}, temp
 
 describe('staging several files side by side', () => {
   it('stages each file on one of several connections, each reader with a folder of its own, rows tagged with the file', async () => {
-    const seen: Seen[] = [];
-    const running = { now: 0, most: 0 };
-    const reader = fakeReader(seen, running);
-    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const { seen, running, reader, ctx } = await staging();
     const files = ['f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6'];
     const staged = await stageFiles(session, ctx, files.map((f) => plan(reader, f)), options());
     expect(staged.map((s) => [s.plan.probe.path, s.read, s.good, s.rejected])).toEqual(files.map((f) => [f, 2, 1, 1]));
@@ -133,10 +139,7 @@ describe('staging several files side by side', () => {
   });
 
   it('runs each statement on its own connection’s thread while files share the cores, and gives a large file every thread', async () => {
-    const seen: Seen[] = [];
-    const running = { now: 0, most: 0 };
-    const reader = fakeReader(seen, running);
-    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const { seen, reader, ctx } = await staging();
     const big = 64 << 20;
     const files = [plan(reader, 's0'), plan(reader, 's1'), plan(reader, 'big', big), plan(reader, 's2'), plan(reader, 's3')];
     await stageFiles(session, ctx, files, options());
@@ -145,9 +148,7 @@ describe('staging several files side by side', () => {
   });
 
   it('keeps the scratch database from checkpointing while files are appended, and restores the threshold after', async () => {
-    const seen: Seen[] = [];
-    const reader = fakeReader(seen, { now: 0, most: 0 });
-    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const { seen, reader, ctx } = await staging();
     await session.run(`SET checkpoint_threshold = '32MB'`);
     const before = await checkpointAtNow();
     await stageFiles(session, ctx, ['a', 'b', 'c'].map((f) => plan(reader, f)), options());
@@ -157,10 +158,8 @@ describe('staging several files side by side', () => {
   });
 
   it('restores the threads and checkpoint settings when a file fails', async () => {
-    const seen: Seen[] = [];
-    const reader = fakeReader(seen, { now: 0, most: 0 });
+    const { seen, reader, ctx } = await staging();
     const failing: SourceReader = { ...reader, stage: () => Promise.reject(new Error('unreadable')) };
-    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
     const before = await checkpointAtNow();
     await expect(stageFiles(session, ctx, [plan(reader, 'a'), plan(failing, 'b'), plan(reader, 'c')], options())).rejects.toThrow('unreadable');
     expect(seen.length).toBeGreaterThan(0);
@@ -169,20 +168,14 @@ describe('staging several files side by side', () => {
   });
 
   it('stages a large file with no other in flight', async () => {
-    const seen: Seen[] = [];
-    const running = { now: 0, most: 0 };
-    const reader = fakeReader(seen, running);
-    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const { running, reader, ctx } = await staging();
     const big = 64 << 20;
     await stageFiles(session, ctx, [plan(reader, 'big-a', big), plan(reader, 'big-b', big), plan(reader, 'big-c', big)], options());
     expect(running.most).toBe(1);
   });
 
   it('with one thread configured, stages one file at a time on the import’s own connection', async () => {
-    const seen: Seen[] = [];
-    const running = { now: 0, most: 0 };
-    const reader = fakeReader(seen, running);
-    const ctx = await DuckdbStageContext.create(session, config, { columnMap: {} }, tempDir);
+    const { seen, running, reader, ctx } = await staging();
     await stageFiles(session, ctx, ['a', 'b', 'c'].map((f) => plan(reader, f)), { ...options(), threads: 1 });
     expect(running.most).toBe(1);
     expect(new Set(seen.map((s) => s.context))).toEqual(new Set([ctx]));

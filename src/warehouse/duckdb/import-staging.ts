@@ -139,7 +139,11 @@ export async function stageFiles(
   // with DuckDB's worker threads on top, three or more threads share two cores, and a statement waiting for its
   // tasks spins on the task queue (the demo's staging: 41 s -> 32-36 s, user CPU 84 -> 67-70 s; docs/performance.md).
   // A file staged alone gets every thread back while it runs; nothing else is in flight then (runInSlots).
-  const threads = wanted > 1 ? await countOf(session, `SELECT current_setting('threads') AS n`) : 1;
+  // The two settings staging changes, read together to be restored when it ends (checkpoint_threshold: below).
+  const [held] = await session.all<{ threads: string | number; checkpointAt: string }>(
+    `SELECT current_setting('threads') AS threads, current_setting('checkpoint_threshold') AS "checkpointAt"`,
+  );
+  const threads = wanted > 1 ? Number(held!.threads) : 1;
   // Nothing to change when one thread is all there is (one connection, or threads: 1 configured).
   const setThreads = (n: number): Promise<void> => (threads > 1 ? session.run(`SET threads = ${n}`) : Promise.resolve());
   const stage = async (index: number, worker: Worker): Promise<void> => {
@@ -177,8 +181,8 @@ export async function stageFiles(
   // The scratch database checkpoints itself like any database once 16 MB have been written since its last
   // checkpoint (checkpoint_threshold), and an in-memory checkpoint rewrites every row group it holds: the demo's
   // appends stalled 2-7 s each time, longer as the table grew (17.7 s of appends -> 5.3 s without; docs/performance.md
-  // "Checkpoints of the scratch database"). Nothing else is written while files are staged; restored afterwards.
-  const checkpointAt = (await session.all<{ t: string }>(`SELECT current_setting('checkpoint_threshold') AS t`))[0]!.t;
+  // "Checkpoints of the scratch database, one more connection, fewer copies"). Nothing else is written while files
+  // are staged; restored afterwards.
   try {
     await session.run(`SET checkpoint_threshold = '1TB'`);
     for (let w = 1; w < wanted; w++) workers.push({ session: await session.connect(), ctx: undefined });
@@ -188,7 +192,7 @@ export async function stageFiles(
     // Closing a connection drops its temp relations.
     for (const w of workers.slice(1)) w.session.close();
     await setThreads(threads);
-    await session.run(`SET checkpoint_threshold = ${sqlLiteral(checkpointAt)}`);
+    await session.run(`SET checkpoint_threshold = ${sqlLiteral(held!.checkpointAt)}`);
   }
   return results.map((r) => r!);
 }
