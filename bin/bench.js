@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: performance figures on generated data (never timed assertions in tests).
 // BENCH_SUITE=import|analysis|report (default all three); sizes: BENCH_EVENTS (import), BENCH_ANALYSIS_EVENTS
-// (analyses), BENCH_REPORT_EVENTS (the monthly report). The analyses run on DuckDB and on ClickHouse (chDB) side by
-// side, BENCH_ENGINES=duckdb|clickhouse|both (default both); results that differ make the exit status 1.
+// (analyses), BENCH_REPORT_EVENTS (the monthly report); BENCH_FLOOR=0 skips what DuckDB alone takes for each import
+// input. The analyses run on DuckDB and on ClickHouse (chDB) side by side, BENCH_ENGINES=duckdb|clickhouse|both
+// (default both); results that differ make the exit status 1.
 // BENCH_SUITE=spool: the cost of sealing export downloads (BENCH_SPOOL_MB, default 100); not in the default set.
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: generates inputs (BENCH_EVENTS, default 10,000,000) and imports each into a fresh workspace in
- * a child process, reporting events/s and the child's peak RSS against the targets of docs/performance.md.
+ * a child process, reporting events/s and the child's peak RSS against the targets of docs/performance.md, and
+ * below each what DuckDB alone takes to load that input and to store the events imported (engine-floor.ts;
+ * BENCH_FLOOR=0 skips it).
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
@@ -8,6 +10,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { generateBenchFile, type BenchFormat } from './bench-data.js';
+import { loadFloor, storeFloor, type EngineFloor } from './engine-floor.js';
 
 interface Case {
   /** BENCH_ONLY names cases by id. */
@@ -83,7 +86,7 @@ export async function runImportBench(root: string, cliPath: string): Promise<voi
     const ws = join(dataDir, `ws-${c.id}`);
     rmSync(ws, { recursive: true, force: true });
     mkdirSync(ws, { recursive: true });
-    writeFileSync(join(ws, 'usagelab.yaml'), 'version: 1\nwarehouse:\n  engine: duckdb\n  memory_limit: 1GB\n');
+    writeFileSync(join(ws, 'usagelab.yaml'), `version: 1\nwarehouse:\n  engine: duckdb\n  memory_limit: ${MEMORY_LIMIT}\n`);
     const started = Date.now();
     const out = execFileSync(
       process.execPath,
@@ -99,5 +102,16 @@ export async function runImportBench(root: string, cliPath: string): Promise<voi
         `${Math.round(rate).toLocaleString('en-US').padStart(10)} events/s (target ${c.targetPerSecond.toLocaleString('en-US')})  ` +
         `peak RSS ${rssLine?.[1] ?? '?'} MB (target ≤ 1536)`,
     );
+    if (process.env.BENCH_FLOOR !== '0') {
+      const load = await loadFloor(dataDir, c.format, inputs, MEMORY_LIMIT);
+      const store = await storeFloor(dataDir, join(ws, '.usagelab', 'warehouse.duckdb'), MEMORY_LIMIT);
+      console.log(`    DuckDB alone: load the input ${floorText(load, 'rows')}; store the imported events ${floorText(store, 'events')}`);
+    }
   }
 }
+
+/** The import's memory limit, and the engine floors' (engine-floor.ts). */
+const MEMORY_LIMIT = '1GB';
+
+const floorText = (f: EngineFloor, unit: string): string =>
+  `${f.seconds.toFixed(1)} s (${f.rows.toLocaleString('en-US')} ${unit}, ${Math.round(f.rows / f.seconds).toLocaleString('en-US')} ${unit}/s)`;
