@@ -3,7 +3,7 @@
  * (so naive timestamps are read as UTC whatever TZ the process runs under), memory and threads are bounded,
  * and spilling goes to a temp folder inside the workspace state.
  */
-import { DuckDBInstance, DuckDBPendingResultState, DuckDBTimestampTZValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTimestampTZValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageLabError } from '../../core/errors.js';
@@ -60,6 +60,9 @@ export async function countOf(session: DuckdbSession, sql: string): Promise<numb
 }
 
 export class DuckdbSession {
+  /** Whether this connection tracks query progress (runWithProgress turns it on). */
+  private progressOn = false;
+
   private constructor(
     readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
@@ -145,27 +148,34 @@ export class DuckdbSession {
     }
   }
 
-  /** Runs a long statement while reporting DuckDB's own progress (0..100) every ~100 ms. */
+  /**
+   * Runs a long statement while reporting DuckDB's own progress (0..100) every ~100 ms. The statement runs as any
+   * other does, on a thread of the driver's pool, and its progress is read beside it. Driving it task by task with a
+   * pending result instead ran its tasks on Node's main thread, blocking the event loop for 100 ms at a time (and,
+   * with other threads holding the tasks, spinning): while files are staged side by side with one DuckDB thread
+   * each, every connection's reading statement ran there (docs/performance.md "Archives streamed, progress off the
+   * main thread").
+   */
   async runWithProgress(sql: string, onProgress: (percentage: number) => void): Promise<void> {
     const started = Date.now();
+    if (!this.progressOn) {
+      // Progress is tracked only with the progress bar on; nothing is printed, and it is tracked from the start.
+      await this.connection.run('SET enable_progress_bar = true');
+      await this.connection.run('SET enable_progress_bar_print = false');
+      await this.connection.run('SET progress_bar_time = 0');
+      this.progressOn = true;
+    }
+    const timer = setInterval(() => {
+      const p = this.connection.progress.percentage;
+      if (p >= 0) onProgress(p);
+    }, 100);
     try {
-      const pending = await this.connection.start(sql);
-      let last = 0;
-      for (;;) {
-        const state = pending.runTask();
-        if (state === DuckDBPendingResultState.RESULT_READY) break;
-        const now = Date.now();
-        if (now - last > 100) {
-          last = now;
-          const p = this.connection.progress.percentage;
-          if (p >= 0) onProgress(p);
-          await new Promise((r) => setImmediate(r));
-        }
-      }
-      await pending.getResult();
+      await this.connection.run(sql);
       traceStatement(sql, started);
     } catch (err) {
       throw wrapDriverError(err, sql);
+    } finally {
+      clearInterval(timer);
     }
   }
 
