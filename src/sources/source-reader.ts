@@ -4,6 +4,7 @@
  * DuckDB's readers parse NDJSON/CSV/Parquet several times faster than line-by-line JavaScript (DESIGN.md §5);
  * a reader therefore writes DuckDB SQL over the StageContext's helpers and never imports a driver itself.
  */
+import type { Readable } from 'node:stream';
 import type { SourceId } from '../events/canonical-event.js';
 import type { UsageLabConfig } from '../core/config-schema.js';
 
@@ -74,10 +75,12 @@ export interface StageContext {
    */
   readNdjsonLines(path: string): Promise<string>;
   /**
-   * Several NDJSON files (all gzip or all plain) in one scan, as (_file VARCHAR, _line, line, doc): `_file` is
-   * the path given, `_line` the line within that file. For archives of many small members.
+   * Several NDJSON streams (each gzip or plain, told by its first bytes), read one after another, in one scan, as
+   * (_file, _line, line, doc): `_file` is the part's name, `_line` the line within that part. For archives of many
+   * small members, streamed without extracting them. A truncated gzip part or a failing stream fails with
+   * import_file_corrupt naming the part.
    */
-  readNdjsonFiles(paths: readonly string[]): Promise<string>;
+  readNdjsonStreams(parts: AsyncIterable<{ readonly name: string; readonly stream: Readable }>): Promise<string>;
   /** A JSON array file (gzip or plain) as (_line BIGINT = element index + 1, doc JSON). */
   readJsonArray(path: string): Promise<string>;
   /**

@@ -1,13 +1,10 @@
 /**
  * Zip archives (Amplitude's Export API answers with one) read with yauzl: members are listed from the central
  * directory and streamed one at a time, so memory stays bounded whatever the archive size. A file on disk (an
- * import) is extracted member by member; an archive held in a sealed spool (an export, export/sealed-spool.ts) is
+ * import) is streamed member by member; an archive held in a sealed spool (an export, export/sealed-spool.ts) is
  * read in place through a random-access reader, so its members never reach the disk in clear.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { UsageLabError } from '../core/errors.js';
 
@@ -80,35 +77,60 @@ export async function listZipMembers(path: string): Promise<string[]> {
   return names;
 }
 
-/** Extracts every member to `dir` (paths kept, "../" refused); returns the extracted paths in archive order. */
-export async function extractZip(path: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  await eachEntry(path, async (zip, entry) => {
-    if (entry.fileName.endsWith('/')) return;
-    const rel = normalize(entry.fileName);
-    if (rel.startsWith('..') || rel.startsWith('/')) {
-      throw new UsageLabError('import_zip_unsafe', `${path}: member ${entry.fileName} points outside the archive`, {
-        place: { file: path },
-        hint: 'refusing to extract it; check where the archive came from',
+/**
+ * The members of an archive on disk (directories excluded), in archive order, each as a stream of its content: the
+ * next member is read only once the caller has consumed the previous one's stream, so nothing is extracted to disk
+ * and memory stays bounded. A member that cannot be read fails with import_file_corrupt naming the archive.
+ */
+export async function* zipMemberStreams(path: string): AsyncGenerator<{ name: string; stream: Readable }> {
+  const zip = await open(path);
+  // yauzl reports a broken central directory as an event of the archive: kept, and thrown at the next step.
+  let failure: unknown;
+  const onError = (err: Error): void => {
+    failure ??= new UsageLabError('import_file_corrupt', `${path} is a corrupt zip archive: ${err.message}`, { place: { file: path }, cause: err });
+  };
+  zip.on('error', onError);
+  try {
+    for (;;) {
+      const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
+        if (failure !== undefined) return reject(failure);
+        const settle = (e: yauzl.Entry | undefined): void => {
+          zip.off('entry', onEntry);
+          zip.off('end', onEnd);
+          zip.off('error', onFail);
+          resolve(e);
+        };
+        const onEntry = (e: yauzl.Entry): void => settle(e);
+        const onEnd = (): void => settle(undefined);
+        const onFail = (): void => {
+          zip.off('entry', onEntry);
+          zip.off('end', onEnd);
+          zip.off('error', onFail);
+          reject(failure);
+        };
+        zip.on('entry', onEntry);
+        zip.on('end', onEnd);
+        zip.on('error', onFail);
+        zip.readEntry();
       });
+      if (entry === undefined) return;
+      if (entry.fileName.endsWith('/')) continue;
+      let stream: Readable;
+      try {
+        stream = await entryStream(zip, entry);
+      } catch (err) {
+        throw new UsageLabError('import_file_corrupt', `${path}: member ${entry.fileName} is truncated or corrupt`, {
+          place: { file: path },
+          hint: 'download the archive again; nothing from it was imported',
+          cause: err,
+        });
+      }
+      yield { name: entry.fileName, stream };
     }
-    const target = join(dir, rel);
-    mkdirSync(dirname(target), { recursive: true });
-    const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
-      zip.openReadStream(entry, (err, s) => (err || !s ? reject(err) : resolve(s))),
-    );
-    try {
-      await pipeline(stream, createWriteStream(target));
-    } catch (err) {
-      throw new UsageLabError('import_file_corrupt', `${path}: member ${entry.fileName} is truncated or corrupt`, {
-        place: { file: path },
-        hint: 'download the archive again; nothing from it was imported',
-        cause: err,
-      });
-    }
-    out.push(target);
-  });
-  return out;
+  } finally {
+    zip.off('error', onError);
+    zip.close();
+  }
 }
 
 function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {

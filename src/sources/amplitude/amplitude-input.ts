@@ -3,10 +3,10 @@
  * members, one member file on its own, or plain NDJSON. `_line` is the line within its member
  * and `_member` the member's name inside the zip (NULL for a plain file), so a reject can say where it is.
  */
-import { join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { FileProbe, StageContext } from '../source-reader.js';
 import { UsageLabError, isUsageLabError } from '../../core/errors.js';
-import { extractZip } from '../zip-archive.js';
+import { listZipMembers, zipMemberStreams } from '../zip-archive.js';
 
 /** Zip members that hold events; others (folders, OS metadata, notes) are skipped. */
 export function isEventMember(name: string): boolean {
@@ -33,31 +33,30 @@ interface LoadedPart {
 }
 
 async function loadZip(probe: FileProbe, ctx: StageContext): Promise<LoadedPart[]> {
-  const dir = join(ctx.tempDir, ctx.tempName('amplitude_zip'));
-  const extracted = await extractZip(probe.path, dir);
-  const members = extracted
-    .map((path) => ({ path, name: relative(dir, path).split(sep).join('/') }))
-    .filter((m) => isEventMember(m.name));
-  if (members.length === 0) {
+  // The central directory first (cheap): an archive without event files fails before anything is read.
+  if (!(await listZipMembers(probe.path)).some(isEventMember)) {
     throw new UsageLabError('import_file_empty', `${probe.path} holds no event files (.json.gz members)`, {
       place: { file: probe.path },
       hint: 'the export window had no data; check its start and end hours, or remove the file from the command',
     });
   }
-  // All members in one scan: a month's export holds ~700 hourly files, and one statement per file (or a view
-  // over a 700-way UNION) costs far more than the parsing itself.
+  // All members in one scan, streamed from the archive: a month's export holds ~700 hourly files, and one
+  // statement per file (or a view over a 700-way UNION) costs far more than the parsing itself.
+  async function* events(): AsyncGenerator<{ name: string; stream: Readable }> {
+    for await (const member of zipMemberStreams(probe.path)) {
+      if (isEventMember(member.name)) yield member;
+      else member.stream.resume();
+    }
+  }
   let table: string;
   try {
-    table = await ctx.readNdjsonFiles(members.map((m) => m.path));
+    table = await ctx.readNdjsonStreams(events());
   } catch (err) {
-    // The helper verifies each gzip member to its end, so a truncated member fails here.
-    const member = members.find((m) => isUsageLabError(err) && (err.place.file === m.path || err.message.includes(m.path)))?.name ?? 'one of the members';
-    throw memberError(err, probe.path, member);
+    // A member the helper could not read to its end (a truncated gzip) is named by the helper's error.
+    throw isUsageLabError(err) && err.place.file !== undefined && err.place.file !== probe.path ? memberError(err, probe.path, err.place.file) : err;
   }
   const name = ctx.tempName('amplitude_members');
-  const prefix = dir.endsWith(sep) ? dir : dir + sep;
-  await ctx.run(`CREATE OR REPLACE TEMP VIEW ${name} AS
-    SELECT replace(substr(_file, ${prefix.length + 1}), ${ctx.literal(sep)}, '/') AS _member, _line, doc FROM ${table}`);
+  await ctx.run(`CREATE OR REPLACE TEMP VIEW ${name} AS SELECT _file AS _member, _line, doc FROM ${table}`);
   return [{ member: null, table: name }];
 }
 

@@ -1,5 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../core/config-schema.js';
+import { UsageLabError } from '../../core/errors.js';
 import { DuckdbSession } from './duckdb-connection.js';
 import { DuckdbStageContext } from './duckdb-stage-context.js';
 
@@ -53,5 +59,72 @@ describe('stage context: dropping a file’s reading relations', () => {
 
     expect(await stageRelations()).toEqual([lines, staged].sort());
     expect(await session.all(`SELECT x FROM ${staged}`)).toEqual([{ x: 1 }]);
+  });
+});
+
+describe('stage context: NDJSON streams read as one relation', () => {
+  const part = (name: string, bytes: string | Uint8Array): { name: string; stream: Readable } => ({ name, stream: Readable.from([Buffer.from(bytes)]) });
+  async function* parts(...list: { name: string; stream: Readable }[]): AsyncGenerator<{ name: string; stream: Readable }> {
+    yield* list;
+  }
+  let dir: string;
+  let streamsCtx: DuckdbStageContext;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ul-streams-'));
+    streamsCtx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, dir);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('numbers lines within each part, gzip or plain, whatever the last line ends with', async () => {
+    const table = await streamsCtx.readNdjsonStreams(
+      parts(
+        part('a/1.json.gz', gzipSync('{"n":1}\n{"n":2}\n')),
+        part('a/2.json', '{"n":3}\r\nnot json\n{"n":4}'),
+        part('a/3.json.gz', gzipSync('')),
+        part('a/4.json', '\n{"n":5}\n'),
+      ),
+    );
+    const rows = await session.all(`SELECT _file, _line, line, doc IS NOT NULL AS is_doc FROM ${table} ORDER BY _file, _line`);
+    expect(rows).toEqual([
+      { _file: 'a/1.json.gz', _line: '1', line: '{"n":1}', is_doc: true },
+      { _file: 'a/1.json.gz', _line: '2', line: '{"n":2}', is_doc: true },
+      { _file: 'a/2.json', _line: '1', line: '{"n":3}', is_doc: true },
+      { _file: 'a/2.json', _line: '2', line: 'not json', is_doc: false },
+      { _file: 'a/2.json', _line: '3', line: '{"n":4}', is_doc: true },
+      { _file: 'a/4.json', _line: '2', line: '{"n":5}', is_doc: true },
+    ]);
+  });
+
+  it('numbers the lines of a CRLF file as its lines, blank ones counted, none split at its "\\r"', async () => {
+    const path = join(dir, 'windows.json');
+    writeFileSync(path, '{"n":1}\r\n\r\nnot json\r\n{"n":4}\n{"n":5}\r\n');
+    const table = await streamsCtx.readNdjsonLines(path);
+    expect(await session.all(`SELECT _line, line FROM ${table} ORDER BY _line`)).toEqual([
+      { _line: '1', line: '{"n":1}' },
+      { _line: '3', line: 'not json' },
+      { _line: '4', line: '{"n":4}' },
+      { _line: '5', line: '{"n":5}' },
+    ]);
+  });
+
+  it('fails on a truncated gzip part with import_file_corrupt naming the part', async () => {
+    const gz = gzipSync('{"n":1}\n'.repeat(500));
+    const err = await streamsCtx.readNdjsonStreams(parts(part('ok.json', '{"n":0}\n'), part('cut.json.gz', gz.subarray(0, gz.length - 20)))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageLabError);
+    expect((err as UsageLabError).code).toBe('import_file_corrupt');
+    expect((err as UsageLabError).place.file).toBe('cut.json.gz');
+    expect((err as UsageLabError).message).toMatch(/truncated or corrupt gzip/);
+  });
+
+  it('fails when a part’s own stream fails, naming that part', async () => {
+    const broken = new Readable({
+      read() {
+        this.destroy(new Error('archive ended early'));
+      },
+    });
+    const err = await streamsCtx.readNdjsonStreams(parts({ name: 'm.json.gz', stream: broken })).catch((e: unknown) => e);
+    expect((err as UsageLabError).code).toBe('import_file_corrupt');
+    expect((err as UsageLabError).place.file).toBe('m.json.gz');
+    expect((err as UsageLabError).message).toMatch(/truncated or corrupt data: archive ended early/);
   });
 });

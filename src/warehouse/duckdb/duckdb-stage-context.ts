@@ -4,7 +4,7 @@
  */
 import { openSync, readSync, closeSync, createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
+import { Readable, Writable, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
@@ -75,6 +75,35 @@ function fileError(path: string, err: unknown): UsageLabError {
     hint: 'check that the file is complete and in the format its source exports',
     cause: err,
   });
+}
+
+/** One NDJSON part of readNdjsonStreams: gzip or plain, told by its first two bytes. */
+export interface NdjsonPart {
+  readonly name: string;
+  readonly stream: Readable;
+}
+
+const isZlibError = (err: unknown): boolean => typeof (err as { errno?: unknown }).errno === 'number' || /^Z_/.test(String((err as { code?: unknown }).code));
+
+/** A stream's bytes, inflated when they start with the gzip magic bytes. */
+async function* decodedChunks(stream: Readable): AsyncGenerator<Buffer> {
+  const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head: Buffer = Buffer.alloc(0);
+  let done = false;
+  while (head.length < 2 && !done) {
+    const next = await it.next();
+    if (next.done === true) done = true;
+    else head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+  }
+  const all = async function* (): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (done) return;
+    for (let next = await it.next(); next.done !== true; next = await it.next()) yield next.value;
+  };
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    // An error on either side destroys the inflater with it, and the loop over its output throws it.
+    yield* pipelineStreams(Readable.from(all()), createGunzip({ chunkSize: 1 << 20 }), () => undefined) as AsyncIterable<Buffer>;
+  } else yield* all();
 }
 
 export class DuckdbStageContext implements StageContext {
@@ -198,8 +227,11 @@ export class DuckdbStageContext implements StageContext {
     const compression = magicCompression(path);
     // One VARCHAR column per physical line: a unit-separator delimiter and no quoting make DuckDB's CSV reader
     // a fast, parallel line splitter. row_number() over the scan is the line number (insertion order is kept).
+    // new_line '\r\n' ends a line at "\r\n" and at a lone "\n" alike; with '\n' the reader also ends one at every
+    // "\r", so each line of a CRLF file counted twice (an empty row between "\r" and "\n"), and line numbers
+    // doubled. (A lone "\r" inside a line, which JSON text never needs, still splits it.)
     const reader = `read_csv(${sqlLiteral(path)}, columns = {'line': 'VARCHAR'}, header = false, delim = '\x1f',
-      quote = '', escape = '', auto_detect = false, max_line_size = 16777216, new_line = '\\n',
+      quote = '', escape = '', auto_detect = false, max_line_size = 16777216, new_line = '\\r\\n',
       compression = ${sqlLiteral(compression)}, strict_mode = false, null_padding = true)`;
     // A line whose first character (after JSON whitespace) is "{" and which parses is an object; TRY_CAST parses it
     // once (json_valid and then the cast parsed it twice). A document keeps the line's text exactly, so the line is
@@ -216,35 +248,33 @@ export class DuckdbStageContext implements StageContext {
     return table;
   }
 
-  async readNdjsonFiles(paths: readonly string[]): Promise<string> {
+  async readNdjsonStreams(parts: AsyncIterable<NdjsonPart>): Promise<string> {
     // DuckDB keeps row order within one file but not across a multi-file scan, so line numbers would be wrong.
-    // The files are concatenated (gunzipped, which also proves each gzip stream complete) into one temp file,
+    // The parts are concatenated (gunzipped, which also proves each gzip stream complete) into one temp file,
     // remembering where each starts; one ordered scan then numbers the lines.
     const combined = join(this.tempDir, `${this.tempName('concat')}.ndjson`);
     const starts: { file: string; firstLine: number }[] = [];
     const out = createWriteStream(combined);
     let lines = 0;
     try {
-      for (const path of paths) {
-        starts.push({ file: path, firstLine: lines + 1 });
-        const source = createReadStream(path, { highWaterMark: 1 << 20 });
-        const body = magicCompression(path) === 'gzip' ? source.pipe(createGunzip({ chunkSize: 1 << 20 })) : source;
+      for await (const part of parts) {
+        starts.push({ file: part.name, firstLine: lines + 1 });
         let last = 10;
         try {
-          for await (const chunk of body as AsyncIterable<Buffer>) {
+          for await (const chunk of decodedChunks(part.stream)) {
             for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
             if (chunk.length > 0) last = chunk[chunk.length - 1]!;
             if (!out.write(chunk)) await once(out, 'drain');
           }
         } catch (err) {
-          source.destroy();
-          throw new UsageLabError('import_file_corrupt', `truncated or corrupt gzip: ${(err as Error).message}`, {
-            place: { file: path },
+          part.stream.destroy();
+          throw new UsageLabError('import_file_corrupt', `truncated or corrupt ${isZlibError(err) ? 'gzip' : 'data'}: ${(err as Error).message}`, {
+            place: { file: part.name },
             hint: 'download or export the file again; nothing from it was imported',
             cause: err,
           });
         }
-        // A file without a final newline must not run into the next one.
+        // A part without a final newline must not run into the next one.
         if (last !== 10) {
           if (!out.write('\n')) await once(out, 'drain');
           lines++;
