@@ -128,3 +128,54 @@ describe('stage context: NDJSON streams read as one relation', () => {
     expect((err as UsageLabError).message).toMatch(/truncated or corrupt data: archive ended early/);
   });
 });
+
+describe('stage context: CSV line numbers', () => {
+  let dir: string;
+  let csvCtx: DuckdbStageContext;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ul-csv-'));
+    csvCtx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, dir);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const read = async (content: string): Promise<{ rows: unknown[]; rejects: { line: number; reason: string }[] }> => {
+    const path = join(dir, 'events.csv');
+    writeFileSync(path, content);
+    const before = csvCtx.csvRelations.length;
+    const table = await csvCtx.readCsv(path);
+    return {
+      rows: await session.all(`SELECT _line, "user" FROM ${table} ORDER BY _line`),
+      rejects: await csvCtx.csvRejectsSince(before),
+    };
+  };
+
+  it('numbers a plain file by its records (the header is line 1)', async () => {
+    const { rows, rejects } = await read('user,event\r\nu1,a\r\nu2,b\r\nu3,c\r\n');
+    expect(rows).toEqual([
+      { _line: '2', user: 'u1' },
+      { _line: '3', user: 'u2' },
+      { _line: '4', user: 'u3' },
+    ]);
+    expect(rejects).toEqual([]);
+  });
+
+  it('gives each record the line it starts on when quoted values hold line breaks', async () => {
+    const { rows } = await read('user,event\nu1,"two\nlines"\nu2,"three\r\nmore\nlines"\nu3,c\n');
+    expect(rows).toEqual([
+      { _line: '2', user: 'u1' },
+      { _line: '4', user: 'u2' },
+      { _line: '7', user: 'u3' },
+    ]);
+  });
+
+  it('counts the records DuckDB rejects, once each, at their own lines, and the rows after them at theirs', async () => {
+    const { rows, rejects } = await read('user,event\nu1,"two\nlines"\nu2,b,c,d\nu3,"x\ny"\nu4,"p,q",w\nu5,e\n');
+    expect(rows).toEqual([
+      { _line: '2', user: 'u1' },
+      { _line: '5', user: 'u3' },
+      { _line: '8', user: 'u5' },
+    ]);
+    expect(rejects.map((r) => r.line)).toEqual([4, 7]);
+    expect(rejects[0]!.reason).toMatch(/Expected Number of Columns: 2 Found: 4/);
+  });
+});

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { StageContext, ReaderOptions } from '../../sources/source-reader.js';
 import type { UsageLabConfig } from '../../core/config-schema.js';
 import { UsageLabError } from '../../core/errors.js';
+import { quoteIdent } from '../../sql/quote.js';
 import type { DuckdbSession } from './duckdb-connection.js';
 import { STAGING_MACROS } from './staging-macros.js';
 import { avroFilesToNdjson } from './avro-to-ndjson.js';
@@ -313,6 +314,8 @@ export class DuckdbStageContext implements StageContext {
     const scans = `${name}_scans`;
     const compression = magicCompression(path);
     this.csvTables.push(name);
+    // _line is first the record's number (the header is record 1), which is its line only while no record spans
+    // several lines and none was rejected: numberCsvLines makes it the line where the record starts.
     await this.load(
       path,
       name,
@@ -320,13 +323,62 @@ export class DuckdbStageContext implements StageContext {
         normalize_names = false, store_rejects = true, rejects_table = ${sqlLiteral(rejects)},
         rejects_scan = ${sqlLiteral(scans)}, compression = ${sqlLiteral(compression)}, max_line_size = 16777216)`,
     );
+    await this.numberCsvLines(name);
     return name;
   }
 
-  /** CSV rows DuckDB rejected while reading `relation` (readCsv output): line and reason. */
+  /**
+   * DuckDB's CSV reader numbers records, not lines (its rejects too), and leaves the records it rejects out of its
+   * rows: after a quoted value with a line break in it, or after a rejected record, every later row's number was
+   * short of its line. When either happened, each record's first line is counted from how many lines the records
+   * before it span (1 + the line breaks inside its values; a rejected record's from its raw text), and the rows'
+   * _line and the rejects' lines (`<name>_reject_lines`) are rewritten. Otherwise the numbers are already the lines.
+   */
+  private async numberCsvLines(name: string): Promise<void> {
+    const rejects = `${name}_rejects`;
+    const columns = (await this.session.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${name})`))
+      .map((c) => c.column_name)
+      .filter((c) => c !== '_line')
+      .map(quoteIdent);
+    const breaks = (v: string): string => `coalesce(length(${v}) - length(replace(${v}, chr(10), '')), 0)`;
+    const [check] = await this.session.all<{ rejected: string; broken: boolean | null }>(
+      `SELECT (SELECT count(*) FROM ${rejects}) AS rejected,
+         (SELECT bool_or(${columns.map((c) => `contains(${c}, chr(10))`).join(' OR ') || 'false'}) FROM ${name}) AS broken`,
+    );
+    if (Number(check!.rejected) === 0 && check!.broken !== true) return;
+    const spans = `${name}_spans`;
+    // A rejected record sits between good ones: the good row numbered b comes after the k-th rejected record (record
+    // number R_k) exactly when R_k - (k - 1) <= b, so its own record number is b plus the count of those.
+    await this.session.run(`CREATE OR REPLACE TEMP TABLE ${spans} AS
+      WITH bad AS (
+        SELECT line AS rec, 1 + max(${breaks('csv_line')}) AS span FROM ${rejects} GROUP BY line
+      ), slotted AS (
+        SELECT rec, span, rec - row_number() OVER (ORDER BY rec) + 1 AS slot FROM bad
+      ), good AS (
+        SELECT g._line AS base, 1 + ${columns.map((c) => breaks(c)).join(' + ') || '0'} AS span FROM ${name} g
+      ), records AS (
+        SELECT base + (SELECT count(*) FROM slotted s WHERE s.slot <= g.base) AS rec, span, base FROM good g
+        UNION ALL
+        SELECT rec, span, NULL AS base FROM slotted
+      )
+      SELECT rec, base, 2 + coalesce(sum(span) OVER (ORDER BY rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+      FROM records`);
+    await this.session.run(`CREATE OR REPLACE TEMP TABLE ${name} AS
+      SELECT g.* REPLACE (s.line AS _line) FROM ${name} g JOIN ${spans} s ON s.base = g._line ORDER BY s.line`);
+    await this.session.run(`CREATE OR REPLACE TEMP TABLE ${name}_reject_lines AS SELECT rec, line FROM ${spans} WHERE base IS NULL`);
+    await this.session.run(`DROP TABLE ${spans}`);
+  }
+
+  /** CSV records DuckDB rejected while reading `relation` (readCsv output): the line each starts on, and why. */
   private async csvRejects(relation: string): Promise<{ line: number; reason: string }[]> {
+    const [mapped] = await this.session.all<{ n: string }>(
+      `SELECT count(*) AS n FROM duckdb_tables() WHERE temporary AND table_name = ${sqlLiteral(`${relation}_reject_lines`)}`,
+    );
+    const lines = Number(mapped!.n) > 0 ? `${relation}_reject_lines` : `(SELECT DISTINCT line AS rec, line FROM ${relation}_rejects)`;
+    // One entry per record: a record with too many values has an error per extra value, the last the most telling.
     const rows = await this.session.all<{ line: string; reason: string }>(
-      `SELECT line, coalesce(column_name || ': ', '') || error_message AS reason FROM ${relation}_rejects ORDER BY line`,
+      `SELECT m.line, arg_max(coalesce(r.column_name || ': ', '') || r.error_message, r.byte_position) AS reason
+       FROM ${relation}_rejects r JOIN ${lines} m ON m.rec = r.line GROUP BY m.line ORDER BY m.line`,
     );
     return rows.map((r) => ({ line: Number(r.line), reason: r.reason }));
   }
