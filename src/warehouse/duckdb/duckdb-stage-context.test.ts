@@ -11,12 +11,18 @@ import { DuckdbStageContext } from './duckdb-stage-context.js';
 
 let session: DuckdbSession;
 let ctx: DuckdbStageContext;
+/** The context's temp folder, where the tests also write their input files. */
+let dir: string;
 
 beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ul-stage-'));
   session = await DuckdbSession.open({ path: ':memory:', threads: 1 });
-  ctx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, '/nonexistent');
+  ctx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, dir);
 });
-afterEach(() => session.close());
+afterEach(() => {
+  session.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function stageRelations(): Promise<string[]> {
   const rows = await session.all<{ name: string }>(
@@ -67,16 +73,9 @@ describe('stage context: NDJSON streams read as one relation', () => {
   async function* parts(...list: { name: string; stream: Readable }[]): AsyncGenerator<{ name: string; stream: Readable }> {
     yield* list;
   }
-  let dir: string;
-  let streamsCtx: DuckdbStageContext;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ul-streams-'));
-    streamsCtx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, dir);
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('numbers lines within each part, gzip or plain, whatever the last line ends with', async () => {
-    const table = await streamsCtx.readNdjsonStreams(
+    const table = await ctx.readNdjsonStreams(
       parts(
         part('a/1.json.gz', gzipSync('{"n":1}\n{"n":2}\n')),
         part('a/2.json', '{"n":3}\r\nnot json\n{"n":4}'),
@@ -98,7 +97,7 @@ describe('stage context: NDJSON streams read as one relation', () => {
   it('numbers the lines of a CRLF file as its lines, blank ones counted, none split at its "\\r"', async () => {
     const path = join(dir, 'windows.json');
     writeFileSync(path, '{"n":1}\r\n\r\nnot json\r\n{"n":4}\n{"n":5}\r\n');
-    const table = await streamsCtx.readNdjsonLines(path);
+    const table = await ctx.readNdjsonLines(path);
     expect(await session.all(`SELECT _line, line FROM ${table} ORDER BY _line`)).toEqual([
       { _line: '1', line: '{"n":1}' },
       { _line: '3', line: 'not json' },
@@ -109,7 +108,7 @@ describe('stage context: NDJSON streams read as one relation', () => {
 
   it('fails on a truncated gzip part with import_file_corrupt naming the part', async () => {
     const gz = gzipSync('{"n":1}\n'.repeat(500));
-    const err = await streamsCtx.readNdjsonStreams(parts(part('ok.json', '{"n":0}\n'), part('cut.json.gz', gz.subarray(0, gz.length - 20)))).catch((e: unknown) => e);
+    const err = await ctx.readNdjsonStreams(parts(part('ok.json', '{"n":0}\n'), part('cut.json.gz', gz.subarray(0, gz.length - 20)))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageLabError);
     expect((err as UsageLabError).code).toBe('import_file_corrupt');
     expect((err as UsageLabError).place.file).toBe('cut.json.gz');
@@ -122,7 +121,7 @@ describe('stage context: NDJSON streams read as one relation', () => {
         this.destroy(new Error('archive ended early'));
       },
     });
-    const err = await streamsCtx.readNdjsonStreams(parts({ name: 'm.json.gz', stream: broken })).catch((e: unknown) => e);
+    const err = await ctx.readNdjsonStreams(parts({ name: 'm.json.gz', stream: broken })).catch((e: unknown) => e);
     expect((err as UsageLabError).code).toBe('import_file_corrupt');
     expect((err as UsageLabError).place.file).toBe('m.json.gz');
     expect((err as UsageLabError).message).toMatch(/truncated or corrupt data: archive ended early/);
@@ -130,22 +129,15 @@ describe('stage context: NDJSON streams read as one relation', () => {
 });
 
 describe('stage context: CSV line numbers', () => {
-  let dir: string;
-  let csvCtx: DuckdbStageContext;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ul-csv-'));
-    csvCtx = await DuckdbStageContext.create(session, configSchema.parse({}), { columnMap: {} }, dir);
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const read = async (content: string): Promise<{ rows: unknown[]; rejects: { line: number; reason: string }[] }> => {
     const path = join(dir, 'events.csv');
     writeFileSync(path, content);
-    const before = csvCtx.csvRelations.length;
-    const table = await csvCtx.readCsv(path);
+    const before = ctx.csvRelations.length;
+    const table = await ctx.readCsv(path);
     return {
       rows: await session.all(`SELECT _line, "user" FROM ${table} ORDER BY _line`),
-      rejects: await csvCtx.csvRejectsSince(before),
+      rejects: await ctx.csvRejectsSince(before),
     };
   };
 
