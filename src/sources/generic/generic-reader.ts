@@ -85,21 +85,26 @@ export const genericReader: SourceReader = {
       const keys = await ctx.all<{ k: string }>(`SELECT DISTINCT unnest(json_keys(doc)) AS k FROM ${relation} WHERE doc IS NOT NULL ORDER BY k`);
       columns = keys.map((r) => r.k);
     }
-    const map = resolveColumnMap(columns, ctx.options.columnMap, probe.path);
-    const mappedSources = new Set(Object.values(map));
+    // Resolved before a CSV or Parquet file is read too, so that a wrong --map fails at once (unless the header names
+    // a column twice: then only DuckDB's names for the copies, known once it has read the file, can be mapped).
+    let map = new Set(columns).size === columns.length ? resolveColumnMap(columns, ctx.options.columnMap, probe.path) : {};
     let value: (column: string) => string;
     let propertiesExpr: string;
     let rowReject = 'NULL';
     if (relation !== undefined) {
       value = (c) => `(doc->>${ctx.literal(c)})`;
+      const mappedSources = new Set(Object.values(map));
       const removal = JSON.stringify(Object.fromEntries([...mappedSources].map((c) => [c, null])));
       propertiesExpr = `json_merge_patch(doc, ${ctx.literal(removal)})`;
       rowReject = `CASE WHEN doc IS NULL THEN 'record: not a JSON object' END`;
     } else {
       relation = detection.format === 'csv' ? await ctx.readCsv(probe.path) : await ctx.readParquet(probe.path);
-      const types = new Map(
-        (await ctx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${relation}`)).map((r) => [r.column_name, r.column_type]),
-      );
+      const described = await ctx.all<{ column_name: string; column_type: string }>(`DESCRIBE ${relation}`);
+      const types = new Map(described.map((r) => [r.column_name, r.column_type]));
+      // DuckDB's names: a CSV header naming a column twice gives the second "<name>_1" (the header has the name twice).
+      columns = described.map((r) => r.column_name).filter((c) => c !== '_line');
+      map = resolveColumnMap(columns, ctx.options.columnMap, probe.path);
+      const mappedSources = new Set(Object.values(map));
       // Typed Parquet timestamps need no parsing; everything else is read as text.
       value = (c) => (/^TIMESTAMP/.test(types.get(c) ?? '') ? `CAST(${quoteIdent(c)} AS TIMESTAMPTZ)` : `CAST(${quoteIdent(c)} AS VARCHAR)`);
       const rest = columns.filter((c) => !mappedSources.has(c));
