@@ -12,7 +12,7 @@ export interface ChosenReader {
 }
 
 function describe(probe: FileProbe): string {
-  if (probe.isDirectory) return `a folder of ${probe.directoryFiles.length} files`;
+  if (probe.isDirectory) return `a folder of ${probe.directoryFiles.length} file${probe.directoryFiles.length === 1 ? '' : 's'}`;
   if (probe.format === undefined) return 'not JSON, NDJSON, CSV, Parquet, Avro or zip';
   return probe.compression === 'none' ? probe.format : `${probe.format} (${probe.compression})`;
 }
@@ -47,7 +47,9 @@ export function chooseReader(probe: FileProbe, forced: string | undefined): Chos
   if (best === undefined) {
     throw new UsageLabError('import_format_unknown', `unknown format (${describe(probe)})`, {
       place: { file: probe.path },
-      hint: 'usagelab reads the export files of FullStory, Amplitude, Mixpanel, Heap, PostHog and GA4, and any CSV/NDJSON/Parquet event log with --map',
+      hint: probe.isDirectory
+        ? 'a folder is read only as a Heap Connect sync folder; pass the export files inside it instead (e.g. FOLDER/*.json.gz)'
+        : 'usagelab reads the export files of FullStory, Amplitude, Mixpanel, Heap, PostHog and GA4, and any CSV/NDJSON/Parquet event log with --map',
     });
   }
   const second = candidates[1];

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
 import { UsageLabError } from '../../core/errors.js';
 import type { Workspace } from '../../library/workspace.js';
@@ -161,6 +163,13 @@ describe('import: bad input', () => {
     const err = await expectError(ws.import({ files: [good, truncated] }), 'import_file_corrupt');
     expect(err.place.file).toBe(truncated);
     await expectError(ws.import({ files: [binary] }), 'import_format_unknown');
+    // A folder is a Heap sync folder or nothing: the error says to pass the files inside it.
+    const folder = join(tw.dir, 'daily');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'day-1.ndjson'), ndjson([{ user_id: 'u', event: 'a', time: 1700000000 }]));
+    const folderErr = await expectError(ws.import({ files: [folder] }), 'import_format_unknown');
+    expect(folderErr.message).toBe('unknown format (a folder of 1 file)');
+    expect(folderErr.hint).toMatch(/pass the export files inside it/);
     await expectError(ws.import({ files: [good], source: 'nosuchtool' }), 'import_source_unknown');
     expect(await count(ws)).toBe(0);
   });
