@@ -77,10 +77,10 @@ export interface StageContext {
   /**
    * Several NDJSON streams (each gzip or plain, told by its first bytes), read one after another, in one scan, as
    * (_file, _line, line, doc): `_file` is the part's name, `_line` the line within that part. For archives of many
-   * small members, streamed without extracting them. A truncated gzip part or a failing stream fails with
+   * small members, streamed without extracting them; a part whose `size` is given and small is read whole. A truncated gzip part or a failing stream fails with
    * import_file_corrupt naming the part.
    */
-  readNdjsonStreams(parts: AsyncIterable<{ readonly name: string; readonly stream: Readable }>): Promise<string>;
+  readNdjsonStreams(parts: AsyncIterable<{ readonly name: string; readonly stream: Readable; readonly size?: number }>): Promise<string>;
   /** A JSON array file (gzip or plain) as (_line BIGINT = element index + 1, doc JSON). */
   readJsonArray(path: string): Promise<string>;
   /**

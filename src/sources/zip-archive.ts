@@ -78,11 +78,12 @@ export async function listZipMembers(path: string): Promise<string[]> {
 }
 
 /**
- * The members of an archive on disk (directories excluded), in archive order, each as a stream of its content: the
- * next member is read only once the caller has consumed the previous one's stream, so nothing is extracted to disk
- * and memory stays bounded. A member that cannot be read fails with import_file_corrupt naming the archive.
+ * The members of an archive on disk (directories excluded), in archive order, each as a stream of its content with
+ * its size in the archive: the next member is read only once the caller has consumed the previous one's stream, so
+ * nothing is extracted to disk and memory stays bounded. A member that cannot be read fails with import_file_corrupt
+ * naming the archive.
  */
-export async function* zipMemberStreams(path: string): AsyncGenerator<{ name: string; stream: Readable }> {
+export async function* zipMemberStreams(path: string): AsyncGenerator<{ name: string; stream: Readable; size: number }> {
   const zip = await open(path);
   // yauzl reports a broken central directory as an event of the archive: kept, and thrown at the next step.
   let failure: unknown;
@@ -125,7 +126,7 @@ export async function* zipMemberStreams(path: string): AsyncGenerator<{ name: st
           cause: err,
         });
       }
-      yield { name: entry.fileName, stream };
+      yield { name: entry.fileName, stream, size: entry.compressedSize };
     }
   } finally {
     zip.off('error', onError);

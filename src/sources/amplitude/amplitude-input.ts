@@ -42,7 +42,7 @@ async function loadZip(probe: FileProbe, ctx: StageContext): Promise<LoadedPart[
   }
   // All members in one scan, streamed from the archive: a month's export holds ~700 hourly files, and one
   // statement per file (or a view over a 700-way UNION) costs far more than the parsing itself.
-  async function* events(): AsyncGenerator<{ name: string; stream: Readable }> {
+  async function* events(): AsyncGenerator<{ name: string; stream: Readable; size: number }> {
     for await (const member of zipMemberStreams(probe.path)) {
       if (isEventMember(member.name)) yield member;
       else member.stream.resume();

@@ -94,6 +94,21 @@ describe('stage context: NDJSON streams read as one relation', () => {
     ]);
   });
 
+  it('reads a part of known small size whole, with the same lines and the same failure on a truncated gzip', async () => {
+    const sized = (name: string, bytes: string | Uint8Array): { name: string; stream: Readable; size: number } => ({ ...part(name, bytes), size: Buffer.from(bytes).length });
+    const table = await ctx.readNdjsonStreams(parts(sized('a.json.gz', gzipSync('{"n":1}\r\n{"n":2}')), sized('b.json', '{"n":3}\n')));
+    expect(await session.all(`SELECT _file, _line, line FROM ${table} ORDER BY _file, _line`)).toEqual([
+      { _file: 'a.json.gz', _line: '1', line: '{"n":1}' },
+      { _file: 'a.json.gz', _line: '2', line: '{"n":2}' },
+      { _file: 'b.json', _line: '1', line: '{"n":3}' },
+    ]);
+    const gz = gzipSync('{"n":1}\n'.repeat(500));
+    const err = await ctx.readNdjsonStreams(parts(sized('cut.json.gz', gz.subarray(0, gz.length - 20)))).catch((e: unknown) => e);
+    expect((err as UsageLabError).code).toBe('import_file_corrupt');
+    expect((err as UsageLabError).place.file).toBe('cut.json.gz');
+    expect((err as UsageLabError).message).toMatch(/truncated or corrupt gzip/);
+  });
+
   it('numbers the lines of a CRLF file as its lines, blank ones counted, none split at its "\\r"', async () => {
     const path = join(dir, 'windows.json');
     writeFileSync(path, '{"n":1}\r\n\r\nnot json\r\n{"n":4}\n{"n":5}\r\n');

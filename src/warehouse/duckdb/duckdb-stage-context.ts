@@ -6,7 +6,7 @@ import { openSync, readSync, closeSync, createReadStream, createWriteStream } fr
 import { once } from 'node:events';
 import { Readable, Writable, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { StageContext, ReaderOptions } from '../../sources/source-reader.js';
 import type { UsageLabConfig } from '../../core/config-schema.js';
@@ -82,11 +82,28 @@ function fileError(path: string, err: unknown): UsageLabError {
 export interface NdjsonPart {
   readonly name: string;
   readonly stream: Readable;
+  /** Its size in bytes when known (a zip member's): a small part is read whole and inflated at once. */
+  readonly size?: number;
 }
+
+/**
+ * Parts up to this size are read into memory and inflated in one call: a stream pipeline per part costs more than
+ * the inflating itself for an Export API zip's ~700 small hourly members (one month's demo zip: 0.71-0.96 s ->
+ * 0.44-0.59 s of the main thread).
+ */
+const WHOLE_PART_BYTES = 1 << 20;
 
 const isZlibError = (err: unknown): boolean => typeof (err as { errno?: unknown }).errno === 'number' || /^Z_/.test(String((err as { code?: unknown }).code));
 
-/** A stream's bytes, inflated when they start with the gzip magic bytes. */
+/** A small part's bytes, inflated when they start with the gzip magic bytes. */
+async function* wholePart(stream: Readable): AsyncGenerator<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  yield bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+}
+
+/** A stream's bytes, inflated as they come when they start with the gzip magic bytes. */
 async function* decodedChunks(stream: Readable): AsyncGenerator<Buffer> {
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   let head: Buffer = Buffer.alloc(0);
@@ -262,7 +279,8 @@ export class DuckdbStageContext implements StageContext {
         starts.push({ file: part.name, firstLine: lines + 1 });
         let last = 10;
         try {
-          for await (const chunk of decodedChunks(part.stream)) {
+          const chunks = part.size !== undefined && part.size <= WHOLE_PART_BYTES ? wholePart(part.stream) : decodedChunks(part.stream);
+          for await (const chunk of chunks) {
             for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
             if (chunk.length > 0) last = chunk[chunk.length - 1]!;
             if (!out.write(chunk)) await once(out, 'drain');
