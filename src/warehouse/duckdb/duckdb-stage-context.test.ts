@@ -185,4 +185,14 @@ describe('stage context: CSV line numbers', () => {
     expect(rejects.map((r) => r.line)).toEqual([4, 7]);
     expect(rejects[0]!.reason).toMatch(/Expected Number of Columns: 2 Found: 4/);
   });
+
+  it('places rejected records that follow each other where they are, and the rows between and after them', async () => {
+    const { rows, rejects } = await read('user,event\nu1,a,x\nu2,b,y\nu3,"c\nd"\nu4,e\nu5,f,g\nu6,h\n');
+    expect(rows).toEqual([
+      { _line: '4', user: 'u3' },
+      { _line: '6', user: 'u4' },
+      { _line: '8', user: 'u6' },
+    ]);
+    expect(rejects.map((r) => r.line)).toEqual([2, 3, 7]);
+  });
 });

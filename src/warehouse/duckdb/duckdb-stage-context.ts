@@ -365,21 +365,18 @@ export class DuckdbStageContext implements StageContext {
     );
     if (Number(check!.rejected) === 0 && check!.broken !== true) return;
     const spans = `${name}_spans`;
-    // A rejected record sits between good ones: the good row numbered b comes after the k-th rejected record (record
-    // number R_k) exactly when R_k - (k - 1) <= b, so its own record number is b plus the count of those.
+    // Rows and rejected records merged back into file order: the k-th rejected record (DuckDB's number R_k) comes
+    // before the good row numbered b exactly when R_k - (k - 1) <= b. One sort on that key (a reject first on a tie)
+    // gives every record the sum of the spans before it.
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${spans} AS
       WITH bad AS (
         SELECT line AS rec, 1 + max(${breaks('csv_line')}) AS span FROM ${rejects} GROUP BY line
-      ), slotted AS (
-        SELECT rec, span, rec - row_number() OVER (ORDER BY rec) + 1 AS slot FROM bad
-      ), good AS (
-        SELECT g._line AS base, 1 + ${columns.map((c) => breaks(c)).join(' + ') || '0'} AS span FROM ${name} g
       ), records AS (
-        SELECT base + (SELECT count(*) FROM slotted s WHERE s.slot <= g.base) AS rec, span, base FROM good g
+        SELECT rec - row_number() OVER (ORDER BY rec) + 1 AS k, 0 AS kind, rec AS tie, span, NULL::BIGINT AS base, rec FROM bad
         UNION ALL
-        SELECT rec, span, NULL AS base FROM slotted
+        SELECT g._line, 1, g._line, 1 + ${columns.map((c) => breaks(c)).join(' + ') || '0'}, g._line, NULL FROM ${name} g
       )
-      SELECT rec, base, 2 + coalesce(sum(span) OVER (ORDER BY rec ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+      SELECT base, rec, 2 + coalesce(sum(span) OVER (ORDER BY k, kind, tie ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
       FROM records`);
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${name} AS
       SELECT g.* REPLACE (s.line AS _line) FROM ${name} g JOIN ${spans} s ON s.base = g._line ORDER BY s.line`);
