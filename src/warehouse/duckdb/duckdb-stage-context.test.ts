@@ -121,6 +121,16 @@ describe('stage context: NDJSON streams read as one relation', () => {
     ]);
   });
 
+  it('names the line that is longer than it reads, and how long it is', async () => {
+    const path = join(dir, 'huge.json');
+    writeFileSync(path, `{"n":1}\n{"blob":"${'x'.repeat(17_000_000)}"}\n{"n":3}\n`);
+    const err = await ctx.readNdjsonLines(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageLabError);
+    expect((err as UsageLabError).code).toBe('import_line_too_long');
+    expect((err as UsageLabError).place).toEqual({ file: path, line: 2 });
+    expect((err as UsageLabError).message).toBe('line 2 is 17,000,011 bytes long; usagelab reads lines of up to 16 MiB');
+  });
+
   it('fails on a truncated gzip part with import_file_corrupt naming the part', async () => {
     const gz = gzipSync('{"n":1}\n'.repeat(500));
     const err = await ctx.readNdjsonStreams(parts(part('ok.json', '{"n":0}\n'), part('cut.json.gz', gz.subarray(0, gz.length - 20)))).catch((e: unknown) => e);

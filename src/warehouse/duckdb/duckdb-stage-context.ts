@@ -64,6 +64,20 @@ function fileError(path: string, err: unknown): UsageLabError {
       cause: err,
     });
   }
+  const tooLong = /Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+) bytes/.exec(message);
+  if (tooLong !== null) {
+    const line = /Error on Line: (\d+)/.exec(message)?.[1];
+    const mib = Math.round(Number(tooLong[1]) / 2 ** 20);
+    return new UsageLabError(
+      'import_line_too_long',
+      `${line === undefined ? 'a line' : `line ${line}`} is ${Number(tooLong[2]).toLocaleString('en-US')} bytes long; usagelab reads lines of up to ${mib} MiB`,
+      {
+        place: line === undefined ? { file: path } : { file: path, line: Number(line) },
+        hint: 'no tool exports an event that large: check how the file was made, remove or split that line, and import again (nothing from this file was imported)',
+        cause: err,
+      },
+    );
+  }
   if (/utf-?8|unicode/i.test(message)) {
     return new UsageLabError('import_file_encoding', `not valid UTF-8: ${short}`, {
       place: { file: path },
