@@ -49,7 +49,9 @@ export function chooseReader(probe: FileProbe, forced: string | undefined): Chos
       place: { file: probe.path },
       hint: probe.isDirectory
         ? 'a folder is read only as a Heap Connect sync folder; pass the export files inside it instead (e.g. FOLDER/*.json.gz)'
-        : 'usagelab reads the export files of FullStory, Amplitude, Mixpanel, Heap, PostHog and GA4, and any CSV/NDJSON/Parquet event log with --map',
+        : probe.format === 'zip'
+          ? "a zip is read only as Amplitude's Export API archive; unzip it and import the files inside"
+          : 'usagelab reads the export files of FullStory, Amplitude, Mixpanel, Heap, PostHog and GA4, and any CSV/NDJSON/Parquet event log with --map',
     });
   }
   const second = candidates[1];

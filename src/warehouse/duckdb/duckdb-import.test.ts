@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
+import { zipSync } from 'fflate';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempWorkspace, ndjson, type TempWorkspace } from '../../test-support/temp-workspace.js';
@@ -170,6 +171,8 @@ describe('import: bad input', () => {
     const folderErr = await expectError(ws.import({ files: [folder] }), 'import_format_unknown');
     expect(folderErr.message).toBe('unknown format (a folder of 1 file)');
     expect(folderErr.hint).toMatch(/pass the export files inside it/);
+    const zipped = tw.write('csvs.zip', Buffer.from(zipSync({ 'events.csv': new TextEncoder().encode('user,event,time\nu,a,1700000000\n') })));
+    expect((await expectError(ws.import({ files: [zipped] }), 'import_format_unknown')).hint).toMatch(/unzip it and import the files inside/);
     await expectError(ws.import({ files: [good], source: 'nosuchtool' }), 'import_source_unknown');
     expect(await count(ws)).toBe(0);
   });
