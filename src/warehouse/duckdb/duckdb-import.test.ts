@@ -140,6 +140,17 @@ describe('import: bad input', () => {
     expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`))[0]!.n)).toBe(4);
   });
 
+  it("a CSV's rejected records are its own: a later import on the same workspace does not report them again", async () => {
+    const { tw, ws } = await setup();
+    const bad = tw.write('bad.csv', 'user_id,event,time\nu1,a,1700000000\nu2,b,1700000000,extra\n');
+    const good = tw.write('good.csv', 'user_id,event,time\nv1,a,1700000000\nv2,b,1700000001\n');
+    const first = await ws.import({ files: [bad] });
+    expect([first.read, first.imported, first.rejected, first.quarantineSample.map((q) => q.line)]).toEqual([2, 1, 1, [3]]);
+    const second = await ws.import({ files: [good] });
+    expect([second.read, second.imported, second.rejected, second.partial]).toEqual([2, 2, 0, false]);
+    expect(Number((await ws.sql<{ n: string }>(`SELECT count(*) AS n FROM quarantine`))[0]!.n)).toBe(1);
+  });
+
   it('--strict writes nothing from a file with a bad record', async () => {
     const { tw, ws } = await setup();
     const good = tw.write('good.ndjson', ndjson([{ user_id: 'u', event: 'a', time: 1700000000 }]));

@@ -346,6 +346,9 @@ export class DuckdbStageContext implements StageContext {
     const scans = `${name}_scans`;
     const compression = magicCompression(path);
     this.csvTables.push(name);
+    // Names restart with each import's context, and DuckDB adds to a rejects table that exists: an earlier import on
+    // this connection would otherwise lend this file its rejected records.
+    for (const t of [rejects, scans, `${name}_reject_lines`]) await this.session.run(`DROP TABLE IF EXISTS ${t}`);
     // _line is first the record's number (the header is record 1), which is its line only while no record spans
     // several lines and none was rejected: numberCsvLines makes it the line where the record starts.
     await this.load(
