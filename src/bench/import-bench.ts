@@ -12,6 +12,9 @@ import { join, resolve } from 'node:path';
 import { generateBenchFile, type BenchFormat } from './bench-data.js';
 import { loadFloor, storeFloor, type EngineFloor } from './engine-floor.js';
 
+/** The import's memory limit, and the engine floors' (engine-floor.ts). */
+const MEMORY_LIMIT = '1GB';
+
 interface Case {
   /** BENCH_ONLY names cases by id. */
   id: string;
@@ -109,9 +112,6 @@ export async function runImportBench(root: string, cliPath: string): Promise<voi
     }
   }
 }
-
-/** The import's memory limit, and the engine floors' (engine-floor.ts). */
-const MEMORY_LIMIT = '1GB';
 
 const floorText = (f: EngineFloor, unit: string): string =>
   `${f.seconds.toFixed(1)} s (${f.rows.toLocaleString('en-US')} ${unit}, ${Math.round(f.rows / f.seconds).toLocaleString('en-US')} ${unit}/s)`;

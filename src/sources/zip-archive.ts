@@ -25,6 +25,11 @@ class RangeReader extends yauzl.RandomAccessReader {
   }
 }
 
+/** What yauzl reported about an archive's structure (its central directory), as the error usagelab shows. */
+function corruptArchive(name: string, err: Error): UsageLabError {
+  return new UsageLabError('import_file_corrupt', `${name} is a corrupt zip archive: ${err.message}`, { place: { file: name }, cause: err });
+}
+
 function opened(path: string, resolve: (zip: yauzl.ZipFile) => void, reject: (err: unknown) => void) {
   return (err: Error | null, zip: yauzl.ZipFile | undefined): void => {
     if (err || !zip) {
@@ -52,7 +57,7 @@ async function eachEntry(path: string, fn: (zip: yauzl.ZipFile, entry: yauzl.Ent
   try {
     await new Promise<void>((resolve, reject) => {
       zip.on('error', (err: Error) =>
-        reject(new UsageLabError('import_file_corrupt', `${path} is a corrupt zip archive: ${err.message}`, { place: { file: path }, cause: err })),
+        reject(corruptArchive(path, err)),
       );
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
@@ -88,27 +93,21 @@ export async function* zipMemberStreams(path: string): AsyncGenerator<{ name: st
   // yauzl reports a broken central directory as an event of the archive: kept, and thrown at the next step.
   let failure: unknown;
   const onError = (err: Error): void => {
-    failure ??= new UsageLabError('import_file_corrupt', `${path} is a corrupt zip archive: ${err.message}`, { place: { file: path }, cause: err });
+    failure ??= corruptArchive(path, err);
   };
   zip.on('error', onError);
   try {
     for (;;) {
       const entry = await new Promise<yauzl.Entry | undefined>((resolve, reject) => {
         if (failure !== undefined) return reject(failure);
-        const settle = (e: yauzl.Entry | undefined): void => {
+        const detach = (): void => {
           zip.off('entry', onEntry);
           zip.off('end', onEnd);
           zip.off('error', onFail);
-          resolve(e);
         };
-        const onEntry = (e: yauzl.Entry): void => settle(e);
-        const onEnd = (): void => settle(undefined);
-        const onFail = (): void => {
-          zip.off('entry', onEntry);
-          zip.off('end', onEnd);
-          zip.off('error', onFail);
-          reject(failure);
-        };
+        const onEntry = (e: yauzl.Entry): void => (detach(), resolve(e));
+        const onEnd = (): void => (detach(), resolve(undefined));
+        const onFail = (): void => (detach(), reject(failure));
         zip.on('entry', onEntry);
         zip.on('end', onEnd);
         zip.on('error', onFail);
@@ -153,7 +152,7 @@ export async function readZipMembers(
   try {
     const entries = new Map<string, yauzl.Entry>();
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', (err: Error) => reject(new UsageLabError('import_file_corrupt', `${name} is a corrupt zip archive: ${err.message}`, { place: { file: name }, cause: err })));
+      zip.on('error', (err: Error) => reject(corruptArchive(name, err)));
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
         if (!entry.fileName.endsWith('/')) entries.set(entry.fileName, entry);

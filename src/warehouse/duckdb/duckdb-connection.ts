@@ -160,9 +160,7 @@ export class DuckdbSession {
     const started = Date.now();
     if (!this.progressOn) {
       // Progress is tracked only with the progress bar on; nothing is printed, and it is tracked from the start.
-      await this.connection.run('SET enable_progress_bar = true');
-      await this.connection.run('SET enable_progress_bar_print = false');
-      await this.connection.run('SET progress_bar_time = 0');
+      await this.connection.run('SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0');
       this.progressOn = true;
     }
     const timer = setInterval(() => {

@@ -20,12 +20,24 @@ export function sqlLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** Whether bytes start with gzip's magic number. */
+const isGzip = (bytes: Buffer): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+/** A file (or a part of an archive) that ends early or does not decode: nothing from it is imported. */
+function corruptInput(file: string, message: string, cause: unknown): UsageLabError {
+  return new UsageLabError('import_file_corrupt', message, {
+    place: { file },
+    hint: 'download or export the file again; nothing from it was imported',
+    cause,
+  });
+}
+
 function magicCompression(path: string): 'gzip' | 'zstd' | 'none' {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(4);
     const n = readSync(fd, buf, 0, 4, 0);
-    if (n >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+    if (isGzip(buf.subarray(0, n))) return 'gzip';
     if (n >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
     return 'none';
   } finally {
@@ -45,11 +57,7 @@ async function verifyGzip(path: string): Promise<void> {
       new Writable({ write: (_chunk, _enc, cb) => cb() }),
     );
   } catch (err) {
-    throw new UsageLabError('import_file_corrupt', `truncated or corrupt gzip: ${(err as Error).message}`, {
-      place: { file: path },
-      hint: 'download or export the file again; nothing from it was imported',
-      cause: err,
-    });
+    throw corruptInput(path, `truncated or corrupt gzip: ${(err as Error).message}`, err);
   }
 }
 
@@ -57,13 +65,7 @@ async function verifyGzip(path: string): Promise<void> {
 function fileError(path: string, err: unknown): UsageLabError {
   const message = err instanceof Error ? err.message : String(err);
   const short = message.split('\n')[0] ?? message;
-  if (/gzip|zlib|inflate|compress|zstd|unexpected end|truncated/i.test(message)) {
-    return new UsageLabError('import_file_corrupt', `truncated or corrupt: ${short}`, {
-      place: { file: path },
-      hint: 'download or export the file again; nothing from it was imported',
-      cause: err,
-    });
-  }
+  if (/gzip|zlib|inflate|compress|zstd|unexpected end|truncated/i.test(message)) return corruptInput(path, `truncated or corrupt: ${short}`, err);
   const tooLong = /Maximum line size of (\d+) bytes exceeded\. Actual Size: ?(\d+) bytes/.exec(message);
   if (tooLong !== null) {
     const line = /Error on Line: (\d+)/.exec(message)?.[1];
@@ -114,7 +116,7 @@ async function* wholePart(stream: Readable): AsyncGenerator<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   const bytes = Buffer.concat(chunks);
-  yield bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  yield isGzip(bytes) ? gunzipSync(bytes) : bytes;
 }
 
 /** A stream's bytes, inflated as they come when they start with the gzip magic bytes. */
@@ -132,7 +134,7 @@ async function* decodedChunks(stream: Readable): AsyncGenerator<Buffer> {
     if (done) return;
     for (let next = await it.next(); next.done !== true; next = await it.next()) yield next.value;
   };
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     // An error on either side destroys the inflater with it, and the loop over its output throws it.
     yield* pipelineStreams(Readable.from(all()), createGunzip({ chunkSize: 1 << 20 }), () => undefined) as AsyncIterable<Buffer>;
   } else yield* all();
@@ -143,6 +145,8 @@ export class DuckdbStageContext implements StageContext {
   private readonly dropped = new Set<string>();
   private readonly partialReasons: string[] = [];
   private readonly csvTables: string[] = [];
+  /** The CSV relations whose rows numberCsvLines renumbered (their rejects' lines are in `<name>_reject_lines`). */
+  private readonly renumbered = new Set<string>();
   /** Set by the pipeline while a file loads, to show DuckDB's progress on the long reading statements. */
   onStatementProgress: ((percentage: number) => void) | undefined;
 
@@ -301,11 +305,7 @@ export class DuckdbStageContext implements StageContext {
           }
         } catch (err) {
           part.stream.destroy();
-          throw new UsageLabError('import_file_corrupt', `truncated or corrupt ${isZlibError(err) ? 'gzip' : 'data'}: ${(err as Error).message}`, {
-            place: { file: part.name },
-            hint: 'download or export the file again; nothing from it was imported',
-            cause: err,
-          });
+          throw corruptInput(part.name, `truncated or corrupt ${isZlibError(err) ? 'gzip' : 'data'}: ${(err as Error).message}`, err);
         }
         // A part without a final newline must not run into the next one.
         if (last !== 10) {
@@ -348,7 +348,7 @@ export class DuckdbStageContext implements StageContext {
     this.csvTables.push(name);
     // Names restart with each import's context, and DuckDB adds to a rejects table that exists: an earlier import on
     // this connection would otherwise lend this file its rejected records.
-    for (const t of [rejects, scans, `${name}_reject_lines`]) await this.session.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [rejects, scans]) await this.session.run(`DROP TABLE IF EXISTS ${t}`);
     // _line is first the record's number (the header is record 1), which is its line only while no record spans
     // several lines and none was rejected: numberCsvLines makes it the line where the record starts.
     await this.load(
@@ -399,14 +399,12 @@ export class DuckdbStageContext implements StageContext {
       SELECT g.* REPLACE (s.line AS _line) FROM ${name} g JOIN ${spans} s ON s.base = g._line ORDER BY s.line`);
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${name}_reject_lines AS SELECT rec, line FROM ${spans} WHERE base IS NULL`);
     await this.session.run(`DROP TABLE ${spans}`);
+    this.renumbered.add(name);
   }
 
   /** CSV records DuckDB rejected while reading `relation` (readCsv output): the line each starts on, and why. */
   private async csvRejects(relation: string): Promise<{ line: number; reason: string }[]> {
-    const [mapped] = await this.session.all<{ n: string }>(
-      `SELECT count(*) AS n FROM duckdb_tables() WHERE temporary AND table_name = ${sqlLiteral(`${relation}_reject_lines`)}`,
-    );
-    const lines = Number(mapped!.n) > 0 ? `${relation}_reject_lines` : `(SELECT DISTINCT line AS rec, line FROM ${relation}_rejects)`;
+    const lines = this.renumbered.has(relation) ? `${relation}_reject_lines` : `(SELECT DISTINCT line AS rec, line FROM ${relation}_rejects)`;
     // One entry per record: a record with too many values has an error per extra value, the last the most telling.
     const rows = await this.session.all<{ line: string; reason: string }>(
       `SELECT m.line, arg_max(coalesce(r.column_name || ': ', '') || r.error_message, r.byte_position) AS reason
