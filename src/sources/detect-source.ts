@@ -32,14 +32,14 @@ export function chooseReader(probe: FileProbe, forced: string | undefined): Chos
     const detection = reader.detect(probe);
     if (detection === undefined) {
       const best = candidates[0];
-      throw new UsageLabError(
-        'import_wrong_source',
-        `not a ${forced} export${best === undefined ? ` (it looks like ${describe(probe)})` : `; it looks like ${best.detection.layout}`}`,
-        {
-          place: { file: probe.path, source: forced },
-          hint: best === undefined ? 'check the file' : `drop --source to let usagelab detect it, or use --source ${best.reader.id}`,
-        },
-      );
+      const looks = best !== undefined ? `it looks like ${best.detection.layout}` : probe.format === undefined ? `it is ${describe(probe)}` : `it looks like ${describe(probe)}`;
+      throw new UsageLabError('import_wrong_source', `not a ${forced} export; ${looks}`, {
+        place: { file: probe.path, source: forced },
+        hint:
+          best !== undefined
+            ? `drop --source to let usagelab detect it, or use --source ${best.reader.id}`
+            : `check that the file is the ${forced} export you meant (usagelab reads JSON, NDJSON, CSV with a header line, Parquet, Avro and zip)`,
+      });
     }
     return { reader, detection };
   }

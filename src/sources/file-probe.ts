@@ -63,28 +63,35 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Parses one line of CSV header (quoted names allowed). */
-export function parseCsvHeaderLine(line: string): string[] | undefined {
+/**
+ * Parses the header record at the start of `text`: names separated by commas, quoted names allowed — and a quoted
+ * name may hold a line break, so the record can span lines (it ends at the first line break outside quotes).
+ * Undefined when it is not a plausible header, or when a quoted name does not close within `text`.
+ */
+export function parseCsvHeader(text: string): string[] | undefined {
   const names: string[] = [];
   let i = 0;
-  while (i <= line.length) {
+  for (;;) {
     let name = '';
-    if (line[i] === '"') {
+    if (text[i] === '"') {
       i++;
-      while (i < line.length) {
-        if (line[i] === '"' && line[i + 1] === '"') {
+      let closed = false;
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') {
           name += '"';
           i += 2;
-        } else if (line[i] === '"') {
+        } else if (text[i] === '"') {
           i++;
+          closed = true;
           break;
-        } else name += line[i++];
+        } else name += text[i++];
       }
+      if (!closed) return undefined;
     } else {
-      while (i < line.length && line[i] !== ',') name += line[i++];
+      while (i < text.length && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') name += text[i++];
     }
     names.push(name.trim());
-    if (line[i] === ',') i++;
+    if (text[i] === ',') i++;
     else break;
   }
   return names.length >= 2 && names.every((n) => n.length > 0 && !n.startsWith('{') && !n.startsWith('[')) ? names : undefined;
@@ -226,8 +233,7 @@ export async function probeFile(path: string, options: ProbeOptions): Promise<Fi
   if (json !== undefined) {
     return { ...empty, isDirectory: false, baseName, compression, sizeBytes: stat.size, head, firstRecord: json.record, format: json.format };
   }
-  const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
-  const header = parseCsvHeaderLine(firstLine);
+  const header = parseCsvHeader(head);
   const laterRecord = header === undefined ? firstObjectLine(head) : undefined;
   if (laterRecord !== undefined) {
     return { ...empty, isDirectory: false, baseName, compression, sizeBytes: stat.size, head, firstRecord: laterRecord, format: 'ndjson' };

@@ -185,6 +185,12 @@ describe('import: bad input', () => {
     const zipped = tw.write('csvs.zip', Buffer.from(zipSync({ 'events.csv': new TextEncoder().encode('user,event,time\nu,a,1700000000\n') })));
     expect((await expectError(ws.import({ files: [zipped] }), 'import_format_unknown')).hint).toMatch(/unzip it and import the files inside/);
     await expectError(ws.import({ files: [good], source: 'nosuchtool' }), 'import_source_unknown');
+    const notData = await expectError(ws.import({ files: [binary], source: 'generic' }), 'import_wrong_source');
+    expect(notData.message).toBe('not a generic export; it is not JSON, NDJSON, CSV, Parquet, Avro or zip');
+    expect(notData.hint).toMatch(/check that the file is the generic export you meant/);
+    const other = await expectError(ws.import({ files: [good], source: 'ga4' }), 'import_wrong_source');
+    expect(other.message).toMatch(/^not a ga4 export; it looks like /);
+    expect(other.hint).toMatch(/drop --source to let usagelab detect it, or use --source /);
     expect(await count(ws)).toBe(0);
   });
 });

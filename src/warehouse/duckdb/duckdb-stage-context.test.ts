@@ -185,6 +185,15 @@ describe('stage context: CSV line numbers', () => {
     expect(rejects[0]!.reason).toMatch(/Expected Number of Columns: 2 Found: 4/);
   });
 
+  it('moves every record down by the line breaks of a quoted header name', async () => {
+    const { rows } = await read('user,"event\nname"\nu1,a\nu2,b\n');
+    expect(rows).toEqual(['u1@3', 'u2@4']);
+    // A header over four lines, then a value that spans two and a rejected record.
+    const mixed = await read('user,"a\nb","c\nd\ne"\nu1,"x\ny",z\nu2,p,q,r\nu3,p,q\nu4,s,t\n');
+    expect(mixed.rows).toEqual(['u1@5', 'u3@8', 'u4@9']);
+    expect(mixed.rejects.map((r) => r.line)).toEqual([7]);
+  });
+
   it('places rejected records that follow each other where they are, and the rows between and after them', async () => {
     const { rows, rejects } = await read('user,event\nu1,a,x\nu2,b,y\nu3,"c\nd"\nu4,e\nu5,f,g\nu6,h\n');
     expect(rows).toEqual(['u3@4', 'u4@6', 'u6@8']);

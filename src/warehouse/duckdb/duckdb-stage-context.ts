@@ -367,20 +367,23 @@ export class DuckdbStageContext implements StageContext {
    * rows: after a quoted value with a line break in it, or after a rejected record, every later row's number was
    * short of its line. When either happened, each record's first line is counted from how many lines the records
    * before it span (1 + the line breaks inside its values; a rejected record's from its raw text), and the rows'
-   * _line and the rejects' lines (`<name>_reject_lines`) are rewritten. Otherwise the numbers are already the lines.
+   * _line and the rejects' lines (`<name>_reject_lines`) are rewritten. A header whose quoted names hold line
+   * breaks moves every record down by as many lines. Otherwise the numbers are already the lines.
    */
   private async numberCsvLines(name: string): Promise<void> {
     const rejects = `${name}_rejects`;
-    const columns = (await this.session.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${name})`))
+    const names = (await this.session.all<{ column_name: string }>(`SELECT column_name FROM (DESCRIBE ${name})`))
       .map((c) => c.column_name)
-      .filter((c) => c !== '_line')
-      .map(quoteIdent);
+      .filter((c) => c !== '_line');
+    const columns = names.map(quoteIdent);
+    // DuckDB counts the header as one record, however many lines it spans.
+    const headerBreaks = names.reduce((n, c) => n + c.split('\n').length - 1, 0);
     const breaks = (v: string): string => `coalesce(length(${v}) - length(replace(${v}, chr(10), '')), 0)`;
     const [check] = await this.session.all<{ rejected: string; broken: boolean | null }>(
       `SELECT (SELECT count(*) FROM ${rejects}) AS rejected,
          (SELECT bool_or(${columns.map((c) => `contains(${c}, chr(10))`).join(' OR ') || 'false'}) FROM ${name}) AS broken`,
     );
-    if (Number(check!.rejected) === 0 && check!.broken !== true) return;
+    if (Number(check!.rejected) === 0 && check!.broken !== true && headerBreaks === 0) return;
     const spans = `${name}_spans`;
     // Rows and rejected records merged back into file order: the k-th rejected record (DuckDB's number R_k) comes
     // before the good row numbered b exactly when R_k - (k - 1) <= b. One sort on that key (a reject first on a tie)
@@ -393,7 +396,7 @@ export class DuckdbStageContext implements StageContext {
         UNION ALL
         SELECT g._line, 1, g._line, 1 + ${columns.map((c) => breaks(c)).join(' + ') || '0'}, g._line, NULL FROM ${name} g
       )
-      SELECT base, rec, 2 + coalesce(sum(span) OVER (ORDER BY k, kind, tie ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+      SELECT base, rec, ${2 + headerBreaks} + coalesce(sum(span) OVER (ORDER BY k, kind, tie ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
       FROM records`);
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${name} AS
       SELECT g.* REPLACE (s.line AS _line) FROM ${name} g JOIN ${spans} s ON s.base = g._line ORDER BY s.line`);
