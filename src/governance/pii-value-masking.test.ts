@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../core/config-schema.js';
 import { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
 import { WarehouseMasking } from './pii-warehouse-masking.js';
+import { scanSlices } from './pii-value-masking.js';
 import type { MaskedColumn } from './pii-sql.js';
 
 const KEY = 'FAKE-test-key-0000-value-masking';
@@ -65,6 +66,40 @@ describe('value-by-value masking', () => {
     // Columns that hold nothing to mask are read as they are, with no join.
     expect(masks.mapped).toEqual(['source_event_id', 'user_id', 'page_url', 'element_text', 'properties']);
     await masking.close();
+  });
+
+  it('gives the same output whether the candidates are masked in one scan or in slices side by side', async () => {
+    const pii = configSchema.parse({ pii: { hash_key: KEY } }).pii;
+    const read = async (threads: number): Promise<Record<string, string | null>[]> => {
+      await session.run(`SET threads = ${threads}`);
+      const masking = await WarehouseMasking.open(session, pii, {});
+      const masks = await masking.maskValues('rows', COLUMNS);
+      const rows = await session.all<Record<string, string | null>>(
+        `SELECT g.id, ${COLUMNS.map((c) => `CAST(${masks.column(c.column, 'g')} AS VARCHAR) AS ${c.column}`).join(', ')} FROM rows g ${masks.joins('g')} ORDER BY g.id`,
+      );
+      await masking.close();
+      return rows;
+    };
+    try {
+      const one = await read(1);
+      expect(one[2]!.properties).toContain('[email]');
+      expect(await read(4)).toEqual(one);
+      expect(await read(3)).toEqual(one);
+    } finally {
+      await session.run('RESET threads');
+    }
+  });
+
+  it('slices the candidates by the threads DuckDB has, while their table is too small to scan in parallel', async () => {
+    const host = (threads: number) => ({ all: async <T>() => [{ threads }] as T[] });
+    expect(await scanSlices(host(4), 0)).toBe(1);
+    expect(await scanSlices(host(4), 1)).toBe(1);
+    expect(await scanSlices(host(4), 3)).toBe(3);
+    expect(await scanSlices(host(4), 101_339)).toBe(4);
+    expect(await scanSlices(host(1), 101_339)).toBe(1);
+    expect(await scanSlices(host(2), 245_759)).toBe(2);
+    // From 122,880 rows per thread DuckDB scans the table with every thread itself.
+    expect(await scanSlices(host(2), 245_760)).toBe(1);
   });
 
   it('counts masked values per field and kind, over the rows given', async () => {

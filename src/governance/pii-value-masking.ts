@@ -217,6 +217,22 @@ function candidateCondition(policy: PiiPolicy, sql: SqlMasker, part: ScannedPart
   return `regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(patterns.map((p) => `(?:${p})`).join('|'))})`;
 }
 
+/** DuckDB scans a table with one thread per this many rows (its parallel scan unit, 60 vectors of 2,048). */
+const ROWS_PER_SCAN_THREAD = 122_880;
+
+/**
+ * How many slices to mask `n` candidate values in. Masking a document is slow (every detector's pattern over all
+ * of it), and DuckDB gives a table under 122,880 rows a single scanning thread however long each row takes: the
+ * demo's 101,339 candidate documents were masked on one core for ~5 s while the other idled. Sliced by rowid,
+ * each slice its own scan, they are masked on every thread.
+ */
+export async function scanSlices(host: Pick<ValueMaskingHost, 'all'>, n: number): Promise<number> {
+  if (n < 2) return 1;
+  const rows = await host.all<{ threads: number | string }>(`SELECT current_setting('threads') AS threads`);
+  const threads = Math.min(16, Math.max(1, Number(rows[0]?.threads ?? 1)));
+  return n < ROWS_PER_SCAN_THREAD * threads ? Math.min(threads, n) : 1;
+}
+
 async function mapColumn(
   host: ValueMaskingHost,
   sql: SqlMasker,
@@ -247,10 +263,20 @@ async function mapColumn(
   const scanPart: ScannedPart = part.kind === 'copy' ? { ...part, kind: 'text' } : part;
   const base = `(SELECT ${col}, ${col} AS _pii_raw FROM ${candidates})`;
   const exact = await host.exactValues(base, [scanPart], scanPolicy);
-  const masked = maskedRelationSql(scanPolicy, base, [{ column: part.column, as: part.as }], { hashing: host.hashing, exact });
   const scanned = host.tempTable(`pii_scanned_${part.column}`);
-  await host.run(`CREATE OR REPLACE TEMP TABLE ${scanned} AS
-    SELECT _pii_raw, CAST(${col} AS VARCHAR) AS _pii_masked FROM (${masked}) WHERE CAST(${col} AS VARCHAR) IS DISTINCT FROM _pii_raw`);
+  const slices = await scanSlices(host, Number(found[0]?.n ?? 0));
+  const maskedSlices = Array.from({ length: slices }, (_, i) => {
+    const slice = slices === 1 ? base : `(SELECT ${col}, ${col} AS _pii_raw FROM ${candidates} WHERE rowid % ${slices} = ${i})`;
+    const masked = maskedRelationSql(scanPolicy, slice, [{ column: part.column, as: part.as }], { hashing: host.hashing, exact });
+    return `SELECT _pii_raw, CAST(${col} AS VARCHAR) AS _pii_masked FROM (${masked}) WHERE CAST(${col} AS VARCHAR) IS DISTINCT FROM _pii_raw`;
+  });
+  // The candidates are distinct, so grouping by the raw value changes nothing: it is the sink that lets DuckDB
+  // run the slices side by side (a table written from a UNION ALL takes its branches one after another).
+  await host.run(
+    slices === 1
+      ? `CREATE OR REPLACE TEMP TABLE ${scanned} AS ${maskedSlices[0]!}`
+      : `CREATE OR REPLACE TEMP TABLE ${scanned} AS SELECT _pii_raw, any_value(_pii_masked) AS _pii_masked FROM (${maskedSlices.join('\n      UNION ALL\n      ')}) GROUP BY _pii_raw`,
+  );
 
   if (part.kind === 'copy') {
     if (!host.hashing) {
