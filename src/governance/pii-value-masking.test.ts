@@ -90,16 +90,16 @@ describe('value-by-value masking', () => {
     }
   });
 
-  it('slices the candidates by the threads DuckDB has, while their table is too small to scan in parallel', async () => {
+  it('slices the candidates by the threads DuckDB has while their table is too small for DuckDB to scan in parallel', async () => {
     const host = (threads: number) => ({ all: async <T>() => [{ threads }] as T[] });
     expect(await scanSlices(host(4), 0)).toBe(1);
     expect(await scanSlices(host(4), 1)).toBe(1);
     expect(await scanSlices(host(4), 3)).toBe(3);
     expect(await scanSlices(host(4), 101_339)).toBe(4);
     expect(await scanSlices(host(1), 101_339)).toBe(1);
-    expect(await scanSlices(host(2), 245_759)).toBe(2);
-    // From 122,880 rows per thread DuckDB scans the table with every thread itself.
-    expect(await scanSlices(host(2), 245_760)).toBe(1);
+    expect(await scanSlices(host(2), 122_879)).toBe(2);
+    // From 122,880 rows DuckDB scans the table with more than one thread itself.
+    expect(await scanSlices(host(16), 122_880)).toBe(1);
   });
 
   it('counts masked values per field and kind, over the rows given', async () => {

@@ -230,7 +230,9 @@ export async function scanSlices(host: Pick<ValueMaskingHost, 'all'>, n: number)
   if (n < 2) return 1;
   const rows = await host.all<{ threads: number | string }>(`SELECT current_setting('threads') AS threads`);
   const threads = Math.min(16, Math.max(1, Number(rows[0]?.threads ?? 1)));
-  return n < ROWS_PER_SCAN_THREAD * threads ? Math.min(threads, n) : 1;
+  // Only below one scanning thread's rows: the grouping that runs the slices at once holds every changed value in
+  // memory, which is fine for fewer than 122,880 documents and not for millions.
+  return n < ROWS_PER_SCAN_THREAD ? Math.min(threads, n) : 1;
 }
 
 async function mapColumn(
