@@ -263,12 +263,12 @@ async function mapColumn(
   // An identifier is hashed exactly when masking it would change it: the masked copy decides, the hash is written.
   const scanPolicy: PiiPolicy = part.kind === 'copy' ? { ...policy, columns: { ...policy.columns, [part.as]: 'mask' } } : policy;
   const scanPart: ScannedPart = part.kind === 'copy' ? { ...part, kind: 'text' } : part;
-  const base = `(SELECT ${col}, ${col} AS _pii_raw FROM ${candidates})`;
-  const exact = await host.exactValues(base, [scanPart], scanPolicy);
+  const rowsOf = (where: string): string => `(SELECT ${col}, ${col} AS _pii_raw FROM ${candidates}${where})`;
+  const exact = await host.exactValues(rowsOf(''), [scanPart], scanPolicy);
   const scanned = host.tempTable(`pii_scanned_${part.column}`);
   const slices = await scanSlices(host, Number(found[0]?.n ?? 0));
   const maskedSlices = Array.from({ length: slices }, (_, i) => {
-    const slice = slices === 1 ? base : `(SELECT ${col}, ${col} AS _pii_raw FROM ${candidates} WHERE rowid % ${slices} = ${i})`;
+    const slice = rowsOf(slices === 1 ? '' : ` WHERE rowid % ${slices} = ${i}`);
     const masked = maskedRelationSql(scanPolicy, slice, [{ column: part.column, as: part.as }], { hashing: host.hashing, exact });
     return `SELECT _pii_raw, CAST(${col} AS VARCHAR) AS _pii_masked FROM (${masked}) WHERE CAST(${col} AS VARCHAR) IS DISTINCT FROM _pii_raw`;
   });
