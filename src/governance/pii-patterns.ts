@@ -95,6 +95,12 @@ export const VALID = {
   ].join('|'),
   /** A /48 (or wider) network as truncate writes it: at most three groups, then "::". Not a host. */
   ipv6Network: String.raw`(?:[0-9A-Fa-f]{1,4}:){1,3}:`,
+  /**
+   * A member value (its JSON text) that truncate leaves exactly as it is (pii-ip.ts truncateIp): null, an IPv4 /24
+   * network (last octet 0), or an IPv6 /48 one as truncate writes it (lower case, no leading zeros, trailing zero
+   * groups folded into "::"). Files usagelab masked hold only these.
+   */
+  truncatedValue: String.raw`null|"(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}0|::|(?:(?:0|[1-9a-f][0-9a-f]{0,3}):){0,2}[1-9a-f][0-9a-f]{0,3}::)"`,
   uuid: UUID,
 } as const;
 

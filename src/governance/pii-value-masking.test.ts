@@ -7,6 +7,8 @@ import { configSchema } from '../core/config-schema.js';
 import { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
 import { WarehouseMasking } from './pii-warehouse-masking.js';
 import { scanSlices } from './pii-value-masking.js';
+import { truncateIp } from './pii-ip.js';
+import { VALID } from './pii-patterns.js';
 import type { MaskedColumn } from './pii-sql.js';
 
 const KEY = 'FAKE-test-key-0000-value-masking';
@@ -163,5 +165,82 @@ describe('value-by-value masking', () => {
       { field: 'page_url', kind: 'hashed', values: 5 },
     ]);
     await masking.close();
+  });
+
+  it('knows the values truncate leaves as they are: exactly those, and every value it writes', () => {
+    const fixed = new RegExp(`^(?:${VALID.truncatedValue})$`);
+    const octets = ['0', '1', '9', '10', '01', '99', '100', '199', '200', '249', '250', '255', '256', '300', '000', '1000'];
+    const values: string[] = [];
+    for (const a of ['10', '203', '256', '01']) for (const c of octets) for (const d of octets) values.push(`${a}.0.${c}.${d}`);
+    const groups = ['0', '00', '1', '01', 'a', 'A', 'db8', '0db8', 'fffF', 'ffff', '12345', ''];
+    for (const a of groups) for (const b of groups) for (const c of groups) {
+      for (const tail of ['::', '::1', ':0::', ':0:0:0:0:0:1', '']) values.push(`${a}:${b}:${c}${tail}`);
+      values.push(`${a}::${c}`, `::${a}:${b}`, `${a}:${b}::`);
+    }
+    values.push('::', '::1', '1::', '1.2.3', 'unknown', '');
+    let checked = 0;
+    for (const v of values) {
+      const t = truncateIp(v);
+      // Nothing truncate would change is taken for a fixed point (that would let an address through unmasked)...
+      if (fixed.test(JSON.stringify(v))) expect(t, v).toBe(v);
+      // ...and everything truncate writes is one, so masked files are not masked again.
+      if (t !== null) {
+        expect(fixed.test(JSON.stringify(t)), t).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
+    expect(fixed.test('null')).toBe(true);
+    for (const v of ['5', 'true', '{"a":1}', '[]', '"10.0.0.1"', '"2001:db8::1"', '"2001:DB8::"', '"10.0.0.0 "']) expect(fixed.test(v), v).toBe(false);
+  });
+
+  it('does not mask documents again whose truncated members hold what truncate writes, and masks the others', async () => {
+    const pii = configSchema.parse({ pii: { hash_key: KEY } }).pii;
+    await session.run(`CREATE OR REPLACE TABLE ips (id VARCHAR, properties JSON)`);
+    const docs = [
+      '{"ip_address":"203.0.113.0","plan":"pro"}',
+      '{"$ip":"198.51.100.0","nested":{"client_ip":null}}',
+      '{"ip": "10.1.2.0" , "x":1}',
+    ];
+    await session.run(`INSERT INTO ips VALUES ${docs.map((_, i) => `('${i + 1}', $${i + 1})`).join(', ')}`, docs);
+    const read = async (): Promise<{ mapped: readonly string[]; rows: Record<string, string | null>[] }> => {
+      const masking = await WarehouseMasking.open(session, pii, {});
+      const masks = await masking.maskValues('ips', [{ column: 'properties', as: 'properties' }]);
+      const rows = await session.all<Record<string, string | null>>(`SELECT g.id, CAST(${masks.column('properties', 'g')} AS VARCHAR) AS properties FROM ips g ${masks.joins('g')} ORDER BY g.id`);
+      const reference = await session.all<Record<string, string | null>>(
+        `SELECT id, CAST(properties AS VARCHAR) AS properties FROM (${await masking.maskedRelation('ips', [{ column: 'properties', as: 'properties' }])}) ORDER BY id`,
+      );
+      expect(rows).toEqual(reference);
+      await masking.close();
+      return { mapped: masks.mapped, rows };
+    };
+    // Already truncated (what usagelab's exporters write): not even a candidate, so no table of masked values.
+    const clean = await read();
+    expect(clean.mapped).toEqual([]);
+    expect(clean.rows.map((r) => r.properties)).toEqual(docs);
+
+    const raw = [
+      '{"ip_address":"203.0.113.7","plan":"pro"}',
+      // (A "::" sends a document to the scanners anyway: the IPv6 gate; truncate leaves the network as it is.)
+      '{"$ip":"2001:db8::"}',
+      '{"$ip":"2001:db8:0:1::5"}',
+      '{"nested":{"client_ip":"10.0.0.1"}}',
+      '{"ip":5}',
+      '{"ip":{"v":"10.0.0.1"}}',
+      '{"ip":"10.1.2.0","IP_ADDRESS":"10.1.2.3"}',
+    ];
+    await session.run(`INSERT INTO ips VALUES ${raw.map((_, i) => `('${String.fromCharCode(97 + i)}', $${i + 1})`).join(', ')}`, raw);
+    const mixed = await read();
+    expect(mixed.mapped).toEqual(['properties']);
+    expect(mixed.rows.map((r) => r.properties)).toEqual([
+      ...docs,
+      '{"ip_address":"203.0.113.0","plan":"pro"}',
+      '{"$ip":"2001:db8::"}',
+      '{"$ip":"2001:db8::"}',
+      '{"nested":{"client_ip":"10.0.0.0"}}',
+      '{"ip":null}',
+      '{"ip":null}',
+      '{"ip":"10.1.2.0","IP_ADDRESS":"10.1.2.0"}',
+    ]);
   });
 });

@@ -13,8 +13,8 @@ import { UsageLabError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { maskOf, type FindingKind } from './pii-kinds.js';
 import { PII_KEY_VARIABLE } from './pii-hash.js';
-import { globPattern, memberStartPattern } from './pii-patterns.js';
-import type { JsonColumn, PiiPolicy } from './pii-policy.js';
+import { globPattern, JSON_TOKENS, memberStartPattern, VALID } from './pii-patterns.js';
+import type { JsonColumn, MemberRule, PiiPolicy } from './pii-policy.js';
 import { combinesTexts, maskedRelationSql, scannedParts, SqlMasker, type MaskedColumn, type ScannedPart } from './pii-sql.js';
 
 /** What value masking needs from its session and from WarehouseMasking (the TypeScript-masked values). */
@@ -209,12 +209,37 @@ function candidateCondition(policy: PiiPolicy, sql: SqlMasker, part: ScannedPart
   const col = quoteIdent(part.column);
   if (part.kind !== 'json') return sql.gate(col);
   if (!combinesTexts(policy)) return 'true';
+  const text = `CAST(${col} AS VARCHAR)`;
   // One search for all three (a document is long: each search reads all of it).
   const patterns = [`\\\\[^"]`];
   if (sql.textGate !== undefined) patterns.push(sql.textGate);
   const rules = policy.members[part.as as JsonColumn];
-  if (rules.length > 0) patterns.push(memberStartPattern(rules.map((r) => globPattern(r.glob)).join('|')));
-  return `regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(patterns.map((p) => `(?:${p})`).join('|'))})`;
+  const truncating = rules.filter((r) => r.action === 'truncate');
+  const others = rules.filter((r) => r.action !== 'truncate');
+  if (others.length > 0) patterns.push(memberStartPattern(keyAlternation(others)));
+  const found = `regexp_matches(${text}, ${quoteLiteral(patterns.map((p) => `(?:${p})`).join('|'))})`;
+  return truncating.length === 0 ? found : `(${found} OR ${truncateMayChange(text, truncating)})`;
+}
+
+function keyAlternation(rules: readonly MemberRule[]): string {
+  return rules.map((r) => globPattern(r.glob)).join('|');
+}
+
+/**
+ * Whether a truncate rule can change a document: one of the members it names holds something other than what
+ * truncate writes (VALID.truncatedValue). Files usagelab exported were masked already, and without this every one of
+ * their documents with an IP member (every Amplitude event) went down the masking path again to come out unchanged.
+ * A key that another rule names too is a candidate by that rule's pattern, whatever its value.
+ */
+function truncateMayChange(text: string, rules: readonly MemberRule[]): string {
+  const start = memberStartPattern(keyAlternation(rules));
+  const ws = JSON_TOKENS.whitespace;
+  // The value: a whole string, else everything up to the next separator (a number, a literal, or a container's start).
+  const valued = `${start}${ws}(${JSON_TOKENS.string}|[^ \\t\\r\\n,}\\]]*)`;
+  return `CASE WHEN regexp_matches(${text}, ${quoteLiteral(start)})
+    THEN list_bool_or(list_transform(regexp_extract_all(${text}, ${quoteLiteral(valued)}, 1),
+      lambda v: NOT regexp_full_match(v, ${quoteLiteral(VALID.truncatedValue)})))
+    ELSE false END`;
 }
 
 /** DuckDB scans a table with one thread per this many rows (its parallel scan unit, 60 vectors of 2,048). */
@@ -318,6 +343,6 @@ async function mapColumn(
 async function countMemberRules(host: ValueMaskingHost, part: ScannedPart, scanned: string, kindsTable: string): Promise<void> {
   const rules = host.policy.members[part.as as JsonColumn].filter((r) => r.action !== 'keep' && r.action !== 'mask');
   if (rules.length === 0) return;
-  const start = quoteLiteral(memberStartPattern(rules.map((r) => globPattern(r.glob)).join('|')));
+  const start = quoteLiteral(memberStartPattern(keyAlternation(rules)));
   await host.run(`INSERT INTO ${kindsTable} SELECT _pii_raw, 'member_rule', 1 FROM ${scanned} WHERE regexp_matches(_pii_raw, ${start})`);
 }
