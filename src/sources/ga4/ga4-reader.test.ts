@@ -262,6 +262,27 @@ describe('ga4 reader: daily table (NDJSON, INT64 as strings)', () => {
     const path = write('bad-ts.jsonl', '{"event_date":"20240331","event_timestamp":"soon","event_name":"page_view","event_params":[],"user_pseudo_id":"1.2"}\n');
     expect((await stageFile(ga4Reader, path)).rows.map((r) => r._reject)).toEqual(['event_timestamp: unreadable timestamp "soon"']);
   });
+
+  it('writes parameter and user-property keys that need escaping as they are, with their typed values', async () => {
+    const keys = ['a"b', 'c\\d', 'café', '😀', 'tab\tx', 'nl\nx', '\u0001', '/slash', ''];
+    const params = keys.map((key, i) => ({ key, value: i % 3 === 0 ? { int_value: String(i) } : i % 3 === 1 ? { string_value: `v"\\\n${i}` } : { double_value: i + 0.5 } }));
+    const row = {
+      event_date: '20240331',
+      event_timestamp: '1711846800000000',
+      event_name: 'odd_keys',
+      user_pseudo_id: '1.2',
+      event_params: params,
+      user_properties: [{ key: 'plan "x"', value: { string_value: 'pro', set_timestamp_micros: '1711846800000000' } }],
+    };
+    const staged = await stageFile(ga4Reader, write('odd-keys.jsonl', `${JSON.stringify(row)}\n`));
+    const only = staged.rows[0]!;
+    expect(only._reject).toBeNull();
+    const expected: Record<string, unknown> = {};
+    params.forEach((p, i) => (expected[p.key] = i % 3 === 0 ? i : i % 3 === 1 ? `v"\\\n${i}` : i + 0.5));
+    expect(only.properties).toMatchObject(expected);
+    expect(Object.keys(only.properties as object).filter((k) => keys.includes(k))).toEqual(keys);
+    expect(only.user_properties).toEqual({ 'plan "x"': 'pro' });
+  });
 });
 
 describe('ga4 reader: intraday and daily tables of one date', () => {
