@@ -19,9 +19,9 @@ import { pathCleaningMacro } from './path-cleaning-sql.js';
 import { fileFingerprint } from './file-fingerprint.js';
 import { stagedEventColumns, WarehouseMasking } from '../../governance/pii-warehouse-masking.js';
 import type { PiiCount, ValueMasks } from '../../governance/pii-value-masking.js';
-import { ALL_ROWS, combinedFileRows, dropImportRelations, insertEvents, profileImportRows, singleFileRows, withMemoryLimit, writeMemoryLimit, type ImportProfile } from './import-insert.js';
+import { ALL_ROWS, combinedFileRows, dropImportRelations, insertEvents, prepareNewRows, profileImportRows, restoreMemoryLimit, singleFileRows, withMemoryLimit, writeMemoryLimit, type ImportProfile } from './import-insert.js';
 import { closeScratch, fileRowsSelect, IMPORT_QUARANTINE, openScratch, SCRATCH_ROWS, stageFiles, type PlannedFile } from './import-staging.js';
-import { resolvePersons } from './import-identity.js';
+import { dropPersonPlan, NEW_IDENTITY_MAP, planPersons, writePersons } from './import-identity.js';
 import { IDENTITY_MOVES, refreshTouchedSessions, resessionExistingPeople, startSessionTracking } from './import-sessions.js';
 import { recordPiiCounts } from './import-pii-counts.js';
 import { tagImportedPeople } from '../../governance/import-tagging.js';
@@ -180,27 +180,42 @@ export async function importFiles(
       profile = await profileImportRows(session, masking.candidateKeys(columns));
       masks = await masking.maskValues(ALL_ROWS, columns, undefined, profile.candidates);
     }
+    // Writing a large import takes memory DuckDB's limit does not count: the identity links are read into JavaScript
+    // (10M events: 200k links, ~100 MB of objects, which stayed while the next statements filled DuckDB's limit: RSS
+    // 1.51 GB under a 1 GB limit), and the sorted insert and the copy of the masked rows overshoot the limit themselves
+    // (measured: RSS 1.9 and 1.56 GB). From the masked rows to sessions DuckDB gets a smaller share of a configured limit.
+    const rowsToWrite = [...(profile?.files.values() ?? [])].reduce((n, f) => n + f.rows, 0);
+    const writeLimit = writeMemoryLimit(session.memoryLimit, rowsToWrite);
+    // Persons and the rows to insert are computed before the transaction; inside it only the warehouse is written
+    // (import-insert.ts prepareNewRows says why).
+    const readerLinks = active.flatMap((s) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
+    const rowMasks = masks;
+    const { conflicts, prepared } = await withMemoryLimit(session, writeLimit, async () => {
+      const planned = await planPersons(session, profile?.pairs, rowMasks, readerLinks, masking);
+      const rows =
+        rowMasks === undefined
+          ? undefined
+          : await prepareNewRows(session, rowMasks, {
+              importId,
+              identityMap: NEW_IDENTITY_MAP,
+              freshWarehouse,
+              inactivityMinutes: config.sessions.inactivity_minutes,
+              vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',
+              allNew: freshWarehouse && !deduplicated ? profile?.files : undefined,
+            });
+      return { conflicts: planned.conflicts, prepared: rows };
+    });
     await session.run('BEGIN TRANSACTION');
     inTransaction = true;
     await startSessionTracking(session);
-    const readerLinks = active.flatMap((s) => (s.links === undefined ? [] : [{ source: s.plan.reader.id, relation: s.links, file: s.plan.probe.path }]));
-    // Writing a large import takes memory DuckDB's limit does not count: the identity links are read into JavaScript
-    // (10M events: 200k links, ~100 MB of objects, which stayed while the next statements filled DuckDB's limit: RSS
-    // 1.51 GB under a 1 GB limit), and the sorted insert and the copy of the ready rows overshoot the limit themselves
-    // (measured: RSS 1.9 and 1.56 GB). From identities to sessions DuckDB gets a smaller share of a configured limit.
-    const rowsToWrite = [...(profile?.files.values() ?? [])].reduce((n, f) => n + f.rows, 0);
-    const written = await withMemoryLimit(session, writeMemoryLimit(session.memoryLimit, rowsToWrite), async () => {
-      const { conflicts } = await resolvePersons(session, profile?.pairs, masks, readerLinks, masking);
+    const written = await withMemoryLimit(session, writeLimit, async () => {
+      await writePersons(session);
+      await dropPersonPlan(session);
       report({ phase: 'loading', fileIndex: plans.length, bytesDone, rowsRead });
       let importedPerFile = new Map<number, number>();
       let piiCounts: PiiCount[] = [];
-      if (masks !== undefined) {
-        const inserted = await insertEvents(session, importId, masks, {
-          freshWarehouse,
-          inactivityMinutes: config.sessions.inactivity_minutes,
-          vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',
-          allNew: freshWarehouse && !deduplicated ? profile?.files : undefined,
-        });
+      if (masks !== undefined && prepared !== undefined) {
+        const inserted = await insertEvents(session, prepared);
         importedPerFile = inserted.imported;
         piiCounts = await masks.counts(session, inserted.newRows);
       }
@@ -211,9 +226,9 @@ export async function importFiles(
       if (!freshWarehouse) await resessionExistingPeople(session, importId, config.sessions.inactivity_minutes);
       else await session.run(`DROP TABLE IF EXISTS ${IDENTITY_MOVES}`);
       await refreshTouchedSessions(session, importId, freshWarehouse);
-      return { conflicts, importedPerFile, piiCounts };
+      return { importedPerFile, piiCounts };
     });
-    const { conflicts, importedPerFile, piiCounts } = written;
+    const { importedPerFile, piiCounts } = written;
     const results: FileImportResult[] = [];
     for (const [i, s] of staged.entries()) {
       const imported = importedPerFile.get(i) ?? 0;
@@ -276,6 +291,8 @@ export async function importFiles(
     };
   } catch (err) {
     if (inTransaction) await session.run('ROLLBACK');
+    await restoreMemoryLimit(session).catch(() => undefined);
+    await dropPersonPlan(session).catch(() => undefined);
     // The views and tables over the files' rows were made before the transaction: a rollback does not take them away.
     await dropImportRelations(session, true).catch(() => undefined);
     throw err;
