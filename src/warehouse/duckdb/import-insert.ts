@@ -1,7 +1,8 @@
 /**
  * Writing an import's rows into `events`: every file at once (one dedup across files, one anti-join against the
  * warehouse), masked value by value (pii-value-masking.ts), each row with its person and session, in (person, time)
- * order so that per-person scans read clustered runs (docs/performance.md "Storage layout").
+ * order so that per-person scans read clustered runs (docs/events.md "Storage layout"). The rows are made ready
+ * before the import's transaction opens (prepareNewRows); inside it they are only inserted (insertEvents).
  */
 import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { CandidateKey, ValueMasks } from '../../governance/pii-value-masking.js';
@@ -221,7 +222,7 @@ export async function restoreMemoryLimit(session: DuckdbSession): Promise<void> 
   if (session.memoryLimit !== undefined) await session.run(`SET memory_limit = ${quoteLiteral(session.memoryLimit)}`);
 }
 
-/** Drops the relations of singleFileRows / combinedFileRows, profileImportRows and insertEvents. */
+/** Drops the relations of singleFileRows / combinedFileRows, profileImportRows, prepareNewRows and insertEvents. */
 export async function dropImportRelations(session: DuckdbSession, freshWarehouse: boolean): Promise<void> {
   await session.run(`DROP TABLE IF EXISTS ${READY}`);
   await session.run(`DROP TABLE IF EXISTS _import_gap_sessions`);
