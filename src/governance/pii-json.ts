@@ -8,7 +8,7 @@
  */
 import { hashValue, isHashed, piiKeyMissing } from './pii-hash.js';
 import { truncateIp } from './pii-ip.js';
-import { globPattern, JSON_TOKENS, MEMBER_HEAD, memberPattern } from './pii-patterns.js';
+import { globPattern, JSON_TOKENS, MEMBER_HEAD, memberPattern, ruleKeysPattern } from './pii-patterns.js';
 import type { MemberRule, PiiAction } from './pii-policy.js';
 import { scanText, type Finding, type Scanners } from './pii-scanners.js';
 import { jsonNumberCardValidator } from './pii-validators.js';
@@ -24,7 +24,7 @@ export interface JsonMaskContext {
 
 /** The pattern that finds the members the rules name. */
 export function rulesMemberPattern(rules: readonly MemberRule[]): string {
-  return memberPattern(rules.map((r) => globPattern(r.glob)).join('|'));
+  return memberPattern(ruleKeysPattern(rules));
 }
 
 /** Strings whole, and everything between strings. */

@@ -73,13 +73,16 @@ export const PATTERNS = {
   phoneNationalParen: String.raw`\(0[1-9][0-9]{0,4}\)[ ]?[0-9]{2,8}(?:[ -][0-9]{2,8}){0,3}\b`,
 } as const;
 
+/** An IPv4 octet, 0-255 without leading zeros. */
+const OCTET = String.raw`(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])`;
+
 /** Validators' full-match patterns (anchored by the caller). */
 export const VALID = {
   /** Payment card numbers by issuer prefix and length (Visa, Mastercard, Amex, Diners, Discover, JCB, UnionPay, Maestro, Mir). */
   cardBrand: String.raw`4[0-9]{12}(?:[0-9]{3}){0,2}|(?:5[1-5][0-9]{2}|222[1-9]|22[3-9][0-9]|2[3-6][0-9]{2}|27[01][0-9]|2720)[0-9]{12}|3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11,16}|6(?:011|5[0-9]{2}|4[4-9][0-9])[0-9]{12,15}|35(?:2[89]|[3-8][0-9])[0-9]{12,15}|62[0-9]{14,17}|(?:50|5[6-8])[0-9]{11,17}|220[0-4][0-9]{12,15}`,
   /** A host address: four octets without leading zeros, the last one not 0 (a /24 network, as truncate writes). */
-  ipv4Host: String.raw`(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9][0-9]?)`,
-  ipv4Any: String.raw`(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])`,
+  ipv4Host: String.raw`(?:${OCTET}\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9][0-9]?)`,
+  ipv4Any: String.raw`(?:${OCTET}\.){3}${OCTET}`,
   /** Every textual IPv6 form without an embedded IPv4 tail (RFC 4291 2.2 forms 1 and 2). */
   ipv6Any: [
     String.raw`(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}`,
@@ -100,7 +103,7 @@ export const VALID = {
    * network (last octet 0), or an IPv6 /48 one as truncate writes it (lower case, no leading zeros, trailing zero
    * groups folded into "::"). Files usagelab masked hold only these.
    */
-  truncatedValue: String.raw`null|"(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}0|::|(?:(?:0|[1-9a-f][0-9a-f]{0,3}):){0,2}[1-9a-f][0-9a-f]{0,3}::)"`,
+  truncatedValue: String.raw`null|"(?:(?:${OCTET}\.){3}0|::|(?:(?:0|[1-9a-f][0-9a-f]{0,3}):){0,2}[1-9a-f][0-9a-f]{0,3}::)"`,
   uuid: UUID,
 } as const;
 
@@ -168,6 +171,11 @@ export const MEMBER_HEAD = `^([{,]${JSON_TOKENS.whitespace})(${JSON_TOKENS.strin
 export function memberStartPattern(keyAlternation: string): string {
   const ws = JSON_TOKENS.whitespace;
   return `[{,]${ws}"(?:${keyAlternation})"${ws}:`;
+}
+
+/** The keys `rules` name, as one alternation of their glob patterns. */
+export function ruleKeysPattern(rules: readonly { readonly glob: string }[]): string {
+  return rules.map((r) => globPattern(r.glob)).join('|');
 }
 
 /** A member-name glob (`*` = any characters) as a case-insensitive pattern over the raw JSON key text. */

@@ -18,7 +18,7 @@
  * TypeScript beforehand (pii-warehouse-masking.ts) and looked up here by its text.
  */
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
-import { JSON_TOKENS, MEMBER_HEAD, VALID, globPattern, memberStartPattern } from './pii-patterns.js';
+import { JSON_TOKENS, MEMBER_HEAD, VALID, memberStartPattern, ruleKeysPattern } from './pii-patterns.js';
 import type { Detector, Scanners } from './pii-scanners.js';
 import { groupRules, rulesMemberPattern } from './pii-json.js';
 import type { JsonColumn, MemberRule, PiiAction, PiiPolicy } from './pii-policy.js';
@@ -261,8 +261,8 @@ export function needsExactJsonSql(policy: PiiPolicy, column: JsonColumn, text: s
   const rules = policy.members[column];
   const conditions = [`contains(${text}, '\\')`];
   if (!combinesTexts(policy)) conditions.push('true');
-  const special = rules.filter((r) => r.action === 'keep' || r.action === 'hash_if_pii').map((r) => globPattern(r.glob));
-  if (special.length > 0) conditions.push(`regexp_matches(${text}, ${quoteLiteral(memberStartPattern(special.join('|')))})`);
+  const special = rules.filter((r) => r.action === 'keep' || r.action === 'hash_if_pii');
+  if (special.length > 0) conditions.push(`regexp_matches(${text}, ${quoteLiteral(memberStartPattern(ruleKeysPattern(special)))})`);
   return `(${conditions.join(' OR ')})`;
 }
 
@@ -324,7 +324,7 @@ export function maskedRelationSql(policy: PiiPolicy, relation: string, columns: 
     if (p.kind === 'json') {
       replace0.push(`CAST(${col} AS VARCHAR) AS ${col}`);
       const rules = policy.members[p.as as JsonColumn];
-      const start = rules.length === 0 ? 'false' : `coalesce(regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(memberStartPattern(rules.map((r) => globPattern(r.glob)).join('|')))}), false)`;
+      const start = rules.length === 0 ? 'false' : `coalesce(regexp_matches(CAST(${col} AS VARCHAR), ${quoteLiteral(memberStartPattern(ruleKeysPattern(rules)))}), false)`;
       layer0.push(`${start} AS ${f('m', p.column)}`);
     }
   }

@@ -13,7 +13,7 @@ import { UsageLabError } from '../core/errors.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { maskOf, type FindingKind } from './pii-kinds.js';
 import { PII_KEY_VARIABLE } from './pii-hash.js';
-import { globPattern, JSON_TOKENS, memberStartPattern, VALID } from './pii-patterns.js';
+import { JSON_TOKENS, memberStartPattern, ruleKeysPattern, VALID } from './pii-patterns.js';
 import type { JsonColumn, MemberRule, PiiPolicy } from './pii-policy.js';
 import { combinesTexts, maskedRelationSql, scannedParts, SqlMasker, type MaskedColumn, type ScannedPart } from './pii-sql.js';
 
@@ -216,13 +216,9 @@ function candidateCondition(policy: PiiPolicy, sql: SqlMasker, part: ScannedPart
   const rules = policy.members[part.as as JsonColumn];
   const truncating = rules.filter((r) => r.action === 'truncate');
   const others = rules.filter((r) => r.action !== 'truncate');
-  if (others.length > 0) patterns.push(memberStartPattern(keyAlternation(others)));
+  if (others.length > 0) patterns.push(memberStartPattern(ruleKeysPattern(others)));
   const found = `regexp_matches(${text}, ${quoteLiteral(patterns.map((p) => `(?:${p})`).join('|'))})`;
   return truncating.length === 0 ? found : `(${found} OR ${truncateMayChange(text, truncating)})`;
-}
-
-function keyAlternation(rules: readonly MemberRule[]): string {
-  return rules.map((r) => globPattern(r.glob)).join('|');
 }
 
 /**
@@ -232,7 +228,7 @@ function keyAlternation(rules: readonly MemberRule[]): string {
  * A key that another rule names too is a candidate by that rule's pattern, whatever its value.
  */
 function truncateMayChange(text: string, rules: readonly MemberRule[]): string {
-  const start = memberStartPattern(keyAlternation(rules));
+  const start = memberStartPattern(ruleKeysPattern(rules));
   const ws = JSON_TOKENS.whitespace;
   // The value: a whole string, else everything up to the next separator (a number, a literal, or a container's start).
   const valued = `${start}${ws}(${JSON_TOKENS.string}|[^ \\t\\r\\n,}\\]]*)`;
@@ -343,6 +339,6 @@ async function mapColumn(
 async function countMemberRules(host: ValueMaskingHost, part: ScannedPart, scanned: string, kindsTable: string): Promise<void> {
   const rules = host.policy.members[part.as as JsonColumn].filter((r) => r.action !== 'keep' && r.action !== 'mask');
   if (rules.length === 0) return;
-  const start = quoteLiteral(memberStartPattern(keyAlternation(rules)));
+  const start = quoteLiteral(memberStartPattern(ruleKeysPattern(rules)));
   await host.run(`INSERT INTO ${kindsTable} SELECT _pii_raw, 'member_rule', 1 FROM ${scanned} WHERE regexp_matches(_pii_raw, ${start})`);
 }

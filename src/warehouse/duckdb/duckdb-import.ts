@@ -21,7 +21,7 @@ import { stagedEventColumns, WarehouseMasking } from '../../governance/pii-wareh
 import type { PiiCount, ValueMasks } from '../../governance/pii-value-masking.js';
 import { ALL_ROWS, combinedFileRows, dropImportRelations, insertEvents, prepareNewRows, profileImportRows, restoreMemoryLimit, singleFileRows, withMemoryLimit, writeMemoryLimit, type ImportProfile } from './import-insert.js';
 import { closeScratch, fileRowsSelect, IMPORT_QUARANTINE, openScratch, SCRATCH_ROWS, stageFiles, type PlannedFile } from './import-staging.js';
-import { dropPersonPlan, NEW_IDENTITY_MAP, planPersons, writePersons } from './import-identity.js';
+import { dropPersonPlan, planPersons, writePersons } from './import-identity.js';
 import { IDENTITY_MOVES, refreshTouchedSessions, resessionExistingPeople, startSessionTracking } from './import-sessions.js';
 import { recordPiiCounts } from './import-pii-counts.js';
 import { tagImportedPeople } from '../../governance/import-tagging.js';
@@ -197,7 +197,6 @@ export async function importFiles(
           ? undefined
           : await prepareNewRows(session, rowMasks, {
               importId,
-              identityMap: NEW_IDENTITY_MAP,
               freshWarehouse,
               inactivityMinutes: config.sessions.inactivity_minutes,
               vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',

@@ -8,6 +8,7 @@ import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { CandidateKey, ValueMasks } from '../../governance/pii-value-masking.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { countOf, scaledMemoryLimit, type DuckdbSession } from './duckdb-connection.js';
+import { NEW_IDENTITY_MAP } from './import-identity.js';
 import { gapSessionsSql, vendorSessionIdSql } from './import-sessions.js';
 
 /** Every good row of the import, with `_file`: `_import_all`; the same without duplicate ids: `_import_rows`. */
@@ -83,7 +84,7 @@ const READY = '_import_ready';
 
 /**
  * The import's new rows — masked, with page_path cleaned from the masked URL, person from the identity map after
- * this import (`identityMap`, import-identity.ts planPersons), session from the vendor id or from inactivity gaps —
+ * this import (NEW_IDENTITY_MAP, import-identity.ts planPersons), session from the vendor id or from inactivity gaps —
  * into a table of their own, before the transaction opens. Only writes to the warehouse need the transaction; and
  * DuckDB reads a table made inside a transaction several times slower than one made before it (a test table of 532k
  * rows: a scan 155-212 ms against 33-63 ms, a sorted insert 5.6-6.9 s against 4.3-4.8 s).
@@ -94,7 +95,6 @@ export async function prepareNewRows(
   masks: ValueMasks,
   options: {
     readonly importId: number;
-    readonly identityMap: string;
     readonly freshWarehouse: boolean;
     readonly inactivityMinutes: number;
     readonly vendorSessionsDropped: boolean;
@@ -140,7 +140,7 @@ export async function prepareNewRows(
       CASE WHEN g.user_id IS NOT NULL THEN 'u:' || g.user_id
            WHEN g.anonymous_id IS NOT NULL THEN coalesce(m.person_id, 'a:' || g.source || ':' || g.anonymous_id) END AS person_id,
       ${options.importId} AS import_id
-    FROM _import_masked g LEFT JOIN ${options.identityMap} m ON m.source = g.source AND m.anonymous_id = g.anonymous_id`);
+    FROM _import_masked g LEFT JOIN ${NEW_IDENTITY_MAP} m ON m.source = g.source AND m.anonymous_id = g.anonymous_id`);
 
   // Inactivity sessions are cut on the narrow columns first (a window over whole rows would hold every column of
   // them in memory), then joined to their rows by event id.
