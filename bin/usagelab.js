@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // The published entry point: runs the compiled CLI (npm ci runs `prepare`, which builds dist/).
-import { main } from '../dist/cli/main.js';
+import { totalmem } from 'node:os';
+import { allocatorConfig } from '../dist/cli/allocator-policy.js';
+
+// DuckDB's allocator reads its settings once, when DuckDB loads: chosen from the command line before the CLI
+// (which loads DuckDB) is imported (src/cli/allocator-policy.ts).
+const allocator = allocatorConfig({ args: process.argv.slice(2), env: process.env, totalMemory: totalmem() });
+if (allocator !== undefined) process.env.DUCKDB_JE_MALLOC_CONF = allocator;
+const { main } = await import('../dist/cli/main.js');
 
 process.exitCode = await main(process.argv.slice(2));
 // The benchmark asks for the process's peak memory after the command (resourceUsage reports KiB).
