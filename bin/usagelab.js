@@ -7,6 +7,7 @@ import { allocatorConfig } from '../dist/cli/allocator-policy.js';
 // (which loads DuckDB) is imported (src/cli/allocator-policy.ts).
 const allocator = allocatorConfig({ args: process.argv.slice(2), env: process.env, totalMemory: totalmem() });
 if (allocator !== undefined) process.env.DUCKDB_JE_MALLOC_CONF = allocator;
+if (process.env.USAGELAB_TRACE === '1') process.stderr.write(`[trace] DUCKDB_JE_MALLOC_CONF=${process.env.DUCKDB_JE_MALLOC_CONF ?? '(DuckDB default)'}\n`);
 const { main } = await import('../dist/cli/main.js');
 
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocatorConfig, KEEP_FREED_MEMORY, MIN_TOTAL_MEMORY, SMALL_IMPORT_BYTES } from './allocator-policy.js';
 
@@ -54,5 +56,27 @@ describe('whether DuckDB keeps the memory it frees', () => {
       expect(real(['import', join(dir, 'heap')])).toBe(KEEP_FREED_MEMORY);
       expect(real(['import', join(dir, 'nothing-here')])).toBeUndefined();
     });
+  });
+});
+
+describe('the usagelab command', () => {
+  const bin = fileURLToPath(new URL('../../bin/usagelab.js', import.meta.url));
+  const traced = (args: string[], env: Record<string, string> = {}): string => {
+    const { DUCKDB_JE_MALLOC_CONF: _ignored, ...parent } = process.env;
+    const r = spawnSync(process.execPath, [bin, ...args], { env: { ...parent, ...env, USAGELAB_TRACE: '1' }, encoding: 'utf8' });
+    return /\[trace\] DUCKDB_JE_MALLOC_CONF=(.*)/.exec(r.stderr)?.[1] ?? `no trace line in: ${r.stderr}`;
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'usagelab-alloc-bin-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('sets the allocator before DuckDB loads, for small imports only, and leaves a setting of the user', () => {
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, '{"event":"x"}\n');
+    const ws = ['--workspace', join(dir, 'no-workspace-here')];
+    // KEEP_FREED_MEMORY on this machine when it has the memory; the test machine's size decides which to expect.
+    const expected = totalmem() >= MIN_TOTAL_MEMORY ? KEEP_FREED_MEMORY : '(DuckDB default)';
+    expect(traced([...ws, 'import', file])).toBe(expected);
+    expect(traced([...ws, 'status'])).toBe('(DuckDB default)');
+    expect(traced([...ws, 'import', file], { DUCKDB_JE_MALLOC_CONF: 'dirty_decay_ms:1000' })).toBe('dirty_decay_ms:1000');
   });
 });
