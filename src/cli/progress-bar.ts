@@ -13,8 +13,12 @@ function bytes(n: number): string {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-export function importProgressBar(io: Io): { update: (p: ImportProgress) => void; stop: () => void } {
-  if (!io.isTTY) return { update: () => undefined, stop: () => undefined };
+/**
+ * `update` is undefined when stderr is not a terminal: an import given no listener does not have DuckDB track its
+ * statements' progress at all.
+ */
+export function importProgressBar(io: Io): { update: ((p: ImportProgress) => void) | undefined; stop: () => void } {
+  if (!io.isTTY) return { update: undefined, stop: () => undefined };
   const started = Date.now();
   const bar = new cliProgress.SingleBar(
     {

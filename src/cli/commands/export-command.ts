@@ -146,10 +146,13 @@ export function registerExportCommand(program: Command, ctx: CommandContext): vo
         concurrency: positiveInt(opts.concurrency, '--concurrency'),
         pageSize: positiveInt(opts.pageSize, '--page-size'),
         onProgress: (p: ExportProgress) => display.update(p),
-        onImportProgress: (p: ImportProgress) => {
-          display.stop();
-          importBar.update(p);
-        },
+        onImportProgress:
+          importBar.update === undefined
+            ? undefined
+            : (p: ImportProgress): void => {
+                display.stop();
+                importBar.update?.(p);
+              },
       };
       let result: ExportSourceResult;
       try {

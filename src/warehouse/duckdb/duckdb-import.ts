@@ -20,7 +20,7 @@ import { fileFingerprint } from './file-fingerprint.js';
 import { stagedEventColumns, WarehouseMasking } from '../../governance/pii-warehouse-masking.js';
 import type { PiiCount, ValueMasks } from '../../governance/pii-value-masking.js';
 import { ALL_ROWS, combinedFileRows, dropImportRelations, insertEvents, prepareNewRows, profileImportRows, restoreMemoryLimit, singleFileRows, withMemoryLimit, writeMemoryLimit, type ImportProfile } from './import-insert.js';
-import { closeScratch, fileRowsSelect, IMPORT_QUARANTINE, openScratch, SCRATCH_ROWS, stageFiles, type PlannedFile } from './import-staging.js';
+import { closeScratch, fileRowsSelect, IMPORT_QUARANTINE, openScratch, SCRATCH_ROWS, stageFiles, type PlannedFile, type StagingProgress } from './import-staging.js';
 import { dropPersonPlan, planPersons, writePersons } from './import-identity.js';
 import { IDENTITY_MOVES, refreshTouchedSessions, resessionExistingPeople, startSessionTracking } from './import-sessions.js';
 import { recordPiiCounts } from './import-pii-counts.js';
@@ -156,7 +156,8 @@ export async function importFiles(
       columnMap: options.columnMap ?? {},
       tempDir,
       threads: config.warehouse.engine === 'duckdb' ? config.warehouse.threads : undefined,
-      onProgress: (p) => report({ phase: 'reading', ...p }),
+      // Without a listener, DuckDB is not asked to track progress at all.
+      ...(options.onProgress === undefined ? {} : { onProgress: (p: StagingProgress) => report({ phase: 'reading', ...p }) }),
     });
     const bytesDone = bytesTotal;
     const rowsRead = staged.reduce((n, s) => n + s.read, 0);

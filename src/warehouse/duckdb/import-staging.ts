@@ -54,6 +54,14 @@ export interface StagedGood {
   readonly skipped: string | null;
 }
 
+/** How far staging is: the file in hand and the bytes of the input read so far. */
+export interface StagingProgress {
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly bytesDone: number;
+  readonly rowsRead: number;
+}
+
 export interface StagingOptions {
   readonly importId: number;
   readonly config: UsageLabConfig;
@@ -69,8 +77,11 @@ export interface StagingOptions {
    * less CPU), 50.3 / 51.9 s with four; 100 files of 10k lines each: no difference (docs/performance.md).
    */
   readonly threads: number | undefined;
-  /** Called when a file starts and ends, and while its long statements run: bytes of the input read so far. */
-  readonly onProgress?: (p: { file: string; fileIndex: number; bytesDone: number; rowsRead: number }) => void;
+  /**
+   * Called when a file starts and ends, and while its long statements run: bytes of the input read so far. Absent:
+   * DuckDB does not track the statements' progress.
+   */
+  readonly onProgress?: (p: StagingProgress) => void;
 }
 
 /** The deterministic event id (docs/events.md): the same source record always gets the same id. */
@@ -106,7 +117,8 @@ export async function stageFiles(
 ): Promise<StagedGood[]> {
   if (plans.length === 1) {
     const only = plans[0]!;
-    ctx.onStatementProgress = (pct) => options.onProgress?.({ file: only.probe.path, fileIndex: 0, bytesDone: (only.size * pct) / 100, rowsRead: 0 });
+    const listener = options.onProgress;
+    if (listener !== undefined) ctx.onStatementProgress = (pct) => listener({ file: only.probe.path, fileIndex: 0, bytesDone: (only.size * pct) / 100, rowsRead: 0 });
     options.onProgress?.({ file: only.probe.path, fileIndex: 0, bytesDone: 0, rowsRead: 0 });
     try {
       return [await stageOne(session, ctx, only, options)];
@@ -152,10 +164,12 @@ export async function stageFiles(
     // A folder of its own: readers name the files they extract after temp names, which each context counts alone.
     worker.ctx ??= await DuckdbStageContext.create(worker.session, options.config, { columnMap: options.columnMap }, mkdtempSync(join(options.tempDir, 'worker-')));
     const wctx = worker.ctx;
-    wctx.onStatementProgress = (pct) => {
-      shares.set(index, (plan.size * pct) / 100);
-      report(index);
-    };
+    if (options.onProgress !== undefined) {
+      wctx.onStatementProgress = (pct) => {
+        shares.set(index, (plan.size * pct) / 100);
+        report(index);
+      };
+    }
     try {
       const issuedBefore = wctx.issued;
       const s = await stageOne(worker.session, wctx, plan, options);
