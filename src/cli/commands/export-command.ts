@@ -137,6 +137,7 @@ export function registerExportCommand(program: Command, ctx: CommandContext): vo
       ctx.setJson(json);
       const display = exportProgressDisplay(ctx.io, json);
       const importBar = importProgressBar(ctx.io);
+      const importUpdate = importBar.update;
       const options = {
         from: opts.from,
         to: opts.to,
@@ -147,11 +148,11 @@ export function registerExportCommand(program: Command, ctx: CommandContext): vo
         pageSize: positiveInt(opts.pageSize, '--page-size'),
         onProgress: (p: ExportProgress) => display.update(p),
         onImportProgress:
-          importBar.update === undefined
+          importUpdate === undefined
             ? undefined
             : (p: ImportProgress): void => {
                 display.stop();
-                importBar.update?.(p);
+                importUpdate(p);
               },
       };
       let result: ExportSourceResult;

@@ -215,9 +215,9 @@ export async function importFiles(
       let importedPerFile = new Map<number, number>();
       let piiCounts: PiiCount[] = [];
       if (masks !== undefined && prepared !== undefined) {
-        const inserted = await insertEvents(session, prepared);
-        importedPerFile = inserted.imported;
-        piiCounts = await masks.counts(session, inserted.newRows);
+        await insertEvents(session, prepared);
+        importedPerFile = prepared.imported;
+        piiCounts = await masks.counts(session, prepared.newRows);
       }
       // Exclusions (docs/governance.md): e-mail domains from the still-raw staged rows, then the touched people's tags.
       await tagImportedPeople(session, config, { importId, rawRelations: active.length > 0 ? [ALL_ROWS] : [], masking });

@@ -170,8 +170,8 @@ export async function prepareNewRows(
  * of the import are one run of rows that analyses read as stored. An explicit ORDER BY is kept without preserving
  * insertion order in general, which would buffer every batch the sort hands out of order.
  */
-export async function insertEvents(session: DuckdbSession, prepared: PreparedRows): Promise<PreparedRows> {
-  if (prepared.imported.size === 0) return prepared;
+export async function insertEvents(session: DuckdbSession, prepared: PreparedRows): Promise<void> {
+  if (prepared.imported.size === 0) return;
   // A large import runs this under a smaller share of the memory limit (importFiles: writeMemoryLimit).
   await session.run('SET preserve_insertion_order = false');
   try {
@@ -181,7 +181,6 @@ export async function insertEvents(session: DuckdbSession, prepared: PreparedRow
     await session.run('RESET preserve_insertion_order').catch(() => undefined);
   }
   await session.run(`DROP TABLE ${READY}`);
-  return prepared;
 }
 
 /**
