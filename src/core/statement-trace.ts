@@ -11,3 +11,8 @@ const TRACE_MS = Number(process.env.USAGELAB_TRACE_MS ?? 200);
 export function traceStatement(sql: string, started: number): void {
   if (TRACE && Date.now() - started >= TRACE_MS) process.stderr.write(redactSecrets(`[trace] ${Date.now() - started} ms: ${sql.replace(/\s+/g, ' ').slice(0, 160)}\n`));
 }
+
+/** Logs that a step of a longer job (a demo's generation, one of its workers) took since `started` (Date.now()). */
+export function traceStep(label: string, started: number): void {
+  if (TRACE) process.stderr.write(`[trace] ${Date.now() - started} ms: ${label}\n`);
+}

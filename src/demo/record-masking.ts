@@ -12,6 +12,19 @@ export interface DemoRecordMasker {
   line(tool: Tool, table: string, json: string): string;
   /** One record object (Heap's Avro rows, longs as bigint), masked; a value may change type (a hashed id is text). */
   record(tool: Tool, table: string, record: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Some top-level members of one record masked as they would be within the whole record, as JSON text: the
+   * `"name":value` pairs joined by commas, in their order, without the ones the masker drops ('' when it drops all).
+   * Masking goes member by member, so a writer that builds its records from fragments repeated across events (a
+   * visit's device fields) can mask each fragment once and join the pieces. Names must not look like array
+   * indexes (JSON.stringify would move them first, where the whole record keeps them in place).
+   */
+  members(tool: Tool, table: string, members: Record<string, unknown>): string;
+  /**
+   * The same for children of `field` (PostHog's `properties`, whose members are masked one by one). Undefined when
+   * they are not (a rule replaces the whole field): then only `line` and `record` give the masked record.
+   */
+  childMembers(tool: Tool, table: string, field: string, members: Record<string, unknown>): string | undefined;
 }
 
 /** What a worker needs to build the masker: a module exporting `createDemoRecordMasker(options)`, and its options. */

@@ -4,7 +4,7 @@ import { piiPolicy } from '../governance/pii-policy.js';
 import { DEFAULT_SCANNERS, scanText } from '../governance/pii-scanners.js';
 import type { VendorRecord } from '../sources/export/exporter.js';
 import { stringifyLossless } from '../sources/export/lossless-json.js';
-import { createDemoRecordMasker, demoRecordLayout, detectorGate, memoizedRecordMasker } from './demo-masking.js';
+import { createDemoRecordMasker, demoRecordLayout, detectorGate, memoizedMasker, memoizedRecordMasker } from './demo-masking.js';
 import { vendorRecordMasker } from './export-source.js';
 
 const PII: PiiConfig = { hash_key: 'FAKE-test-key-0000-0000', fields: {}, scan: { kinds: ['email', 'phone', 'card', 'ip', 'token', 'secret'], custom: [] }, keep: [] };
@@ -90,6 +90,43 @@ describe('the demo masker with remembered members', () => {
       }
       expect(differ, tool).toEqual([]);
     }
+  });
+
+  it('masks members alone exactly as within the whole record, and leaves out what a rule drops', () => {
+    const dropNote: PiiConfig = { ...PII, fields: { 'properties.note': 'drop' } };
+    const dropAll: PiiConfig = { ...PII, fields: { properties: 'drop' } };
+    for (const pii of [PII, dropNote, dropAll]) {
+      const layout = demoRecordLayout('posthog', 'events');
+      const full = vendorRecordMasker(pii, layout, {});
+      const memo = memoizedMasker(layout, vendorRecordMasker(pii, layout, {}), piiPolicy(pii, {}).scanners);
+      const differ: number[] = [];
+      const wholeDiffer: number[] = [];
+      for (let i = 0; i < 1_500; i++) {
+        const expected = stringifyLossless(full(posthogEvent(i)));
+        if (stringifyLossless(memo.record(posthogEvent(i))) !== expected) wholeDiffer.push(i);
+        if (!memo.splits('properties')) continue;
+        const { properties, ...rest } = posthogEvent(i);
+        const entries = Object.entries(properties as VendorRecord);
+        // The properties in two pieces, the top-level members in two around them, as a writer joins fragments.
+        const pieces = { ...memo.members('properties', Object.fromEntries(entries.slice(0, 4))), ...memo.members('properties', Object.fromEntries(entries.slice(4))) };
+        const { uuid, event, distinct_id, ...after } = rest;
+        const joined = { ...memo.members(undefined, { uuid, event, distinct_id }), ...(Object.keys(pieces).length === 0 ? {} : { properties: pieces }), ...memo.members(undefined, after) };
+        if (stringifyLossless(joined) !== expected) differ.push(i);
+      }
+      expect(wholeDiffer, JSON.stringify(pii.fields)).toEqual([]);
+      expect(differ, JSON.stringify(pii.fields)).toEqual([]);
+      // Dropping `properties` makes it null: only masking the whole field gives that.
+      expect(memo.splits('properties')).toBe(pii !== dropAll);
+    }
+  });
+
+  it('gives members as JSON text for the writers, and none for a field a rule replaces whole', () => {
+    const m = createDemoRecordMasker({ pii: PII, env: {} });
+    expect(m.childMembers('posthog', 'events', 'properties', { seats: 2, note: 'mail p1@x.example', big: 9_007_199_254_740_993n })).toBe('"seats":2,"note":"mail [email]","big":9007199254740993');
+    expect(m.members('posthog', 'events', { event: '$pageview', timestamp: '2026-08-01T00:00:00.000Z' })).toBe('"event":"$pageview","timestamp":"2026-08-01T00:00:00.000Z"');
+    const dropped = createDemoRecordMasker({ pii: { ...PII, fields: { properties: 'drop' } }, env: {} });
+    expect(dropped.childMembers('posthog', 'events', 'properties', { seats: 2 })).toBeUndefined();
+    expect(() => memoizedMasker(demoRecordLayout('posthog', 'events'), vendorRecordMasker(PII, demoRecordLayout('posthog', 'events'), {}), DEFAULT_SCANNERS).members('person_properties', {})).toThrow(/not a field whose members/);
   });
 
   it('masks what it should (the planted kinds are gone)', () => {

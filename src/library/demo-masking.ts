@@ -63,6 +63,8 @@ const MIN_HIT_RATE = 0.01;
 const ABSENT = Symbol('absent');
 /** Marks a value not remembered. */
 const UNKNOWN = Symbol('unknown');
+/** Marks a record that must be masked whole. */
+const WHOLE = Symbol('whole');
 
 /**
  * stringifyLossless's text, without its replacer (called for every member) when there is no bigint to write:
@@ -150,11 +152,32 @@ export function detectorGate(scanners: Scanners): (text: string) => boolean {
   return (text) => !mayHoldFindings(text, scanners);
 }
 
+/** A record masker with member values remembered, which can also mask some of a record's members alone. */
+export interface MemoizedRecordMasker {
+  /** The whole record, masked: exactly what `mask` gives. */
+  readonly record: RecordTransform;
+  /**
+   * Some members of a record, masked as they are within the whole record: top-level members (`field` undefined),
+   * or children of a field whose members are masked one by one (PostHog's `properties`). Members the masker drops
+   * are left out, the others keep their order.
+   */
+  members(field: string | undefined, members: VendorRecord): VendorRecord;
+  /**
+   * Whether `field`'s members are masked one by one: not when a rule replaces the field as a whole (`properties:
+   * drop` makes it null), which only masking the whole field gives.
+   */
+  splits(field: string): boolean;
+}
+
 /**
  * `mask` (a vendorRecordMasker for `layout`) with member values remembered: the same output, record for record,
  * as calling `mask` on the whole record.
  */
 export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform, scanners: Scanners): RecordTransform {
+  return memoizedMasker(layout, mask, scanners).record;
+}
+
+export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scanners: Scanners): MemoizedRecordMasker {
   const clean = detectorGate(scanners);
   // Fields with mapped children (Mixpanel's and PostHog's `properties`) are split into their members.
   const split = new Set(layout.fields.filter((f) => f.path.length > 1).map((f) => f.path[0]!));
@@ -171,13 +194,28 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
     if (m === undefined) map.set(name, (m = new PathMemory()));
     return m;
   };
+  const splitsField = new Map<string, boolean>();
+  const splits = (field: string): boolean => {
+    let ok = splitsField.get(field);
+    if (ok === undefined) {
+      const node: unknown = split.has(field) ? mask({ [field]: { [PROBE]: PROBE } }) : undefined;
+      splitsField.set(field, (ok = isPlainObject(node) && isPlainObject(node[field])));
+    }
+    return ok;
+  };
+  const childrenOf = (name: string): Map<string, PathMemory> => {
+    let map = children.get(name);
+    if (map === undefined) children.set(name, (map = new Map()));
+    return map;
+  };
   /** The path's masked value of `value`, masked alone (members are masked independently of each other). */
   const maskAlone = (path: UnitPath, value: unknown): unknown => {
     const node: unknown = mask(path.length === 1 ? { [path[0]]: value } : { [path[0]]: { [path[1]]: value } });
     const inner = isPlainObject(node) && path[0] in node ? node[path[0]] : ABSENT;
     return path.length === 1 ? inner : isPlainObject(inner) && path[1] in inner ? inner[path[1]] : ABSENT;
   };
-  return (record) => {
+  /** The record's members (top-level, or the children of `field`), masked; `whole` when masking must see all. */
+  const maskUnits = (record: VendorRecord, field: string | undefined): VendorRecord | typeof WHOLE => {
     const paths: UnitPath[] = [];
     const values: unknown[] = [];
     const memo: PathMemory[] = [];
@@ -201,32 +239,36 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
       memo.push(m);
       found.push(v);
     };
-    for (const [name, value] of Object.entries(record)) {
-      if (arrays.has(name) && Array.isArray(value) && value.length > 0) {
-        const m = memoryOf(elements, name);
-        const masked = value.map((element) => m.get(element));
-        const unknown = masked.flatMap((v, i) => (v === UNKNOWN ? [i] : []));
-        if (unknown.length > 0) {
-          const fresh = maskAlone([name], unknown.map((i) => value[i]));
-          // Anything but an array of as many elements (a rule dropping the whole field): mask the record whole.
-          if (!Array.isArray(fresh) || fresh.length !== unknown.length) return mask(record);
-          unknown.forEach((i, k) => {
-            masked[i] = fresh[k];
-            m.set(value[i], fresh[k]);
-          });
+    if (field !== undefined) {
+      const map = childrenOf(field);
+      for (const [child, v] of Object.entries(record)) add([field, child], memoryOf(map, child), v);
+    } else {
+      for (const [name, value] of Object.entries(record)) {
+        if (arrays.has(name) && Array.isArray(value) && value.length > 0) {
+          const m = memoryOf(elements, name);
+          const masked = value.map((element) => m.get(element));
+          const unknown = masked.flatMap((v, i) => (v === UNKNOWN ? [i] : []));
+          if (unknown.length > 0) {
+            const fresh = maskAlone([name], unknown.map((i) => value[i]));
+            // Anything but an array of as many elements (a rule dropping the whole field): mask the record whole.
+            if (!Array.isArray(fresh) || fresh.length !== unknown.length) return WHOLE;
+            unknown.forEach((i, k) => {
+              masked[i] = fresh[k];
+              m.set(value[i], fresh[k]);
+            });
+          }
+          paths.push([name]);
+          values.push(value);
+          memo.push(m);
+          found.push(masked);
+          continue;
         }
-        paths.push([name]);
-        values.push(value);
-        memo.push(m);
-        found.push(masked);
-        continue;
-      }
-      if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0) {
-        let map = children.get(name);
-        if (map === undefined) children.set(name, (map = new Map()));
-        for (const [child, v] of Object.entries(value)) add([name, child], memoryOf(map, child), v);
-      } else {
-        add([name], memoryOf(top, name), value);
+        if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0 && splits(name)) {
+          const map = childrenOf(name);
+          for (const [child, v] of Object.entries(value)) add([name, child], memoryOf(map, child), v);
+        } else {
+          add([name], memoryOf(top, name), value);
+        }
       }
     }
     // The members not remembered, masked together as one record.
@@ -252,10 +294,23 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
       const value = found[i];
       if (value === ABSENT) continue;
       const path = paths[i]!;
-      if (path.length === 1) out[path[0]] = value;
+      if (field !== undefined) out[path[1]!] = value;
+      else if (path.length === 1) out[path[0]] = value;
       else ((out[path[0]] ??= {}) as VendorRecord)[path[1]] = value;
     }
     return out;
+  };
+  return {
+    record: (record) => {
+      const out = maskUnits(record, undefined);
+      return out === WHOLE ? mask(record) : out;
+    },
+    splits,
+    members: (field, members) => {
+      if (field !== undefined && !splits(field)) throw new Error(`demo masking: ${field} is not a field whose members are masked one by one`);
+      const out = maskUnits(members, field);
+      return out === WHOLE ? mask(members) : out;
+    },
   };
 }
 
@@ -263,19 +318,24 @@ export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform
 export function createDemoRecordMasker(options: unknown): DemoRecordMasker {
   const { pii, env } = options as DemoMaskingOptions;
   const { scanners } = piiPolicy(pii, env);
-  const maskers = new Map<string, RecordTransform>();
-  const maskerFor = (tool: Tool, table: string): RecordTransform => {
+  const maskers = new Map<string, MemoizedRecordMasker>();
+  const maskerFor = (tool: Tool, table: string): MemoizedRecordMasker => {
     const id = tool === 'heap' && table === 'users' ? 'heap/users' : tool;
     let m = maskers.get(id);
     if (m === undefined) {
       const layout = demoRecordLayout(tool, table);
-      maskers.set(id, (m = memoizedRecordMasker(layout, vendorRecordMasker(pii, layout, env), scanners)));
+      maskers.set(id, (m = memoizedMasker(layout, vendorRecordMasker(pii, layout, env), scanners)));
     }
     return m;
   };
   return {
-    line: (tool, table, json) => stringifyFast(maskerFor(tool, table)(parseLossless(json) as VendorRecord)),
-    record: (tool, table, record) => maskerFor(tool, table)(record),
+    line: (tool, table, json) => stringifyFast(maskerFor(tool, table).record(parseLossless(json) as VendorRecord)),
+    record: (tool, table, record) => maskerFor(tool, table).record(record),
+    members: (tool, table, members) => stringifyFast(maskerFor(tool, table).members(undefined, members)).slice(1, -1),
+    childMembers: (tool, table, field, members) => {
+      const m = maskerFor(tool, table);
+      return m.splits(field) ? stringifyFast(m.members(field, members)).slice(1, -1) : undefined;
+    },
   };
 }
 

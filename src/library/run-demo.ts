@@ -9,6 +9,7 @@ import { generateDemo, type DemoManifest, type DemoOptions } from '../demo/gener
 import { initWorkspace, templatesDir } from './init-workspace.js';
 import { demoMasking } from './demo-masking.js';
 import { loadConfig, loadEnvironment } from '../core/config-load.js';
+import { traceStep } from '../core/statement-trace.js';
 import { openWorkspace } from './workspace.js';
 import { runSavedQuery, type QueryResult } from './saved-query.js';
 import type { ImportProgress, ImportResult } from '../warehouse/duckdb/duckdb-import.js';
@@ -135,7 +136,9 @@ export async function runDemo(
   options.onStage?.('generating synthetic exports');
   // exports/ holds only what usagelab wrote, masked: the demo's vendor records go through the exporters' masker.
   const masking = demoMasking({ pii: loadConfig(root, {}).config.pii, env: loadEnvironment(root, {}) });
+  let started = Date.now();
   const manifest = await generateDemo(root, { ...options, masking });
+  traceStep('demo: generating synthetic exports', started);
   const files: string[] = [];
   for (const [tool, names] of Object.entries(manifest.files)) {
     if (tool === 'heap') files.push(join(manifest.exportsDir, 'heap'));
@@ -144,17 +147,23 @@ export async function runDemo(
   options.onStage?.(`importing ${files.length} files`);
   const ws = await openWorkspace(root, { env: {} });
   try {
+    started = Date.now();
     const imported = await ws.import({ files, skipEmpty: true, ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) });
+    traceStep(`demo: importing ${files.length} files`, started);
+    started = Date.now();
     options.onStage?.('running saved queries');
     const queries: { file: string; result: QueryResult }[] = [];
     for (const name of ['signup-funnel.yaml', ...Object.keys(DEMO_QUERIES)]) {
       queries.push({ file: join('queries', name), result: await runSavedQuery(ws, join(root, 'queries', name)) });
     }
+    traceStep('demo: running saved queries', started);
+    started = Date.now();
     const month = lastCompleteDemoMonth(manifest.window);
     options.onStage?.(`writing the ${month} report and insights`);
     const written = await writeMonthlyReport(ws, { month, html: true });
     // The report computed the month's insights; they are written as `usagelab insights` writes them.
     const insights = writeInsightsFiles(ws.paths.insights, written.data.insights);
+    traceStep('demo: writing the report and insights', started);
     const report: DemoReport = { month, markdown: written.markdownPath, html: written.htmlPath!, charts: written.chartPaths, insights };
     return { dir: root, manifest, imported, queries, report };
   } finally {

@@ -19,7 +19,7 @@ import type { Device, EventContext, SimEvent, ToolWriter } from '../model.js';
 import { GZIP_LEVEL, TimeOrderedQueue, ensureDir } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
-import { ipFor } from './common.js';
+import { ipFor, joinMembers } from './common.js';
 
 const gzip = promisify(gzipCb);
 
@@ -94,6 +94,8 @@ export class AmplitudeWriter implements ToolWriter {
   /** Members being compressed on the thread pool, added to the zip in order as they are done. */
   private compressing: { hourStart: number; name: string; data: Promise<Uint8Array>; done?: Uint8Array }[] = [];
   private readonly eventIds = new Map<number, number>();
+  /** event_properties members masked, by their JSON text (masking only). */
+  private readonly maskedProperties = new Map<string, string>();
   private readonly files: string[] = [];
   private zip: { month: string; zip: Zip; out: WriteStream; chunks: Uint8Array[]; error?: Error } | undefined;
 
@@ -126,7 +128,7 @@ export class AmplitudeWriter implements ToolWriter {
     const identified = ctx.identified;
     const country = person.country;
     s.fragmentKey = key;
-    s.fragment = JSON.stringify({
+    const members = {
       $insert_key: null,
       $schema: null,
       adid: null,
@@ -170,7 +172,8 @@ export class AmplitudeWriter implements ToolWriter {
       user_id: identified ? person.userId : null,
       user_properties: identified ? { plan: person.plan, company: person.company, email: person.email } : {},
       version_name: null,
-    }).slice(1, -1);
+    };
+    s.fragment = this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.members('amplitude', 'events', members);
     return s.fragment;
   }
 
@@ -187,13 +190,45 @@ export class AmplitudeWriter implements ToolWriter {
     const received = Math.min(clientUpload + this.rng.int(30, 250), this.window.end - 20);
     const upload = received + this.rng.int(2, 12);
     const eventTime = amplitudeTime(t, us);
+    // The random draws in the order the record's members are written.
+    const insertId = uuidV4(this.rng);
+    const processed = upload + this.rng.int(200, 900);
+    const uuid = uuidV4(this.rng);
+    const fragment = this.fragment(ctx, s);
+    const m = this.masker;
     const line =
-      `{"$insert_id":"${uuidV4(this.rng)}","client_event_time":"${eventTime}","client_upload_time":"${amplitudeTime(clientUpload)}",` +
-      `"event_id":${eventId},"event_properties":${propsJson},"event_time":"${eventTime}","event_type":"${eventType}",` +
-      `"processed_time":"${amplitudeTime(upload + this.rng.int(200, 900))}","server_received_time":"${amplitudeTime(received)}",` +
-      `"server_upload_time":"${amplitudeTime(upload)}","session_id":${s.sessionId},"uuid":"${uuidV4(this.rng)}",${this.fragment(ctx, s)}}`;
+      m === undefined
+        ? `{"$insert_id":"${insertId}","client_event_time":"${eventTime}","client_upload_time":"${amplitudeTime(clientUpload)}",` +
+          `"event_id":${eventId},"event_properties":${propsJson},"event_time":"${eventTime}","event_type":"${eventType}",` +
+          `"processed_time":"${amplitudeTime(processed)}","server_received_time":"${amplitudeTime(received)}",` +
+          `"server_upload_time":"${amplitudeTime(upload)}","session_id":${s.sessionId},"uuid":"${uuid}",${fragment}}`
+        : `{${joinMembers(
+            m.members('amplitude', 'events', { $insert_id: insertId, client_event_time: eventTime, client_upload_time: amplitudeTime(clientUpload), event_id: eventId }),
+            this.eventProperties(propsJson),
+            m.members('amplitude', 'events', {
+              event_time: eventTime,
+              event_type: eventType,
+              processed_time: amplitudeTime(processed),
+              server_received_time: amplitudeTime(received),
+              server_upload_time: amplitudeTime(upload),
+              session_id: s.sessionId,
+              uuid,
+            }),
+            fragment,
+          )}}`;
     this.queue.push(upload, line);
     this.count++;
+  }
+
+  /** The event_properties member, masked (masking only; kept per text: most repeat per page and element). */
+  private eventProperties(propsJson: string): string {
+    let member = this.maskedProperties.get(propsJson);
+    if (member === undefined) {
+      member = this.masker!.members('amplitude', 'events', { event_properties: JSON.parse(propsJson) as unknown });
+      if (this.maskedProperties.size >= 50_000) this.maskedProperties.clear();
+      this.maskedProperties.set(propsJson, member);
+    }
+    return member;
   }
 
   /** Page-level property members, rebuilt when the page changes. */
@@ -260,7 +295,7 @@ export class AmplitudeWriter implements ToolWriter {
     for (const { t, item } of this.queue.take(watermark)) {
       const hour = Math.floor(t / HOUR_MS);
       if (hour !== this.hour) await this.endHour(hour);
-      this.hourLines.push(this.masker === undefined ? item : this.masker.line('amplitude', 'events', item));
+      this.hourLines.push(item);
     }
   }
 

@@ -32,3 +32,10 @@ export interface DayKey {
 export function utcDay(t: number): DayKey {
   return { key: utcDate(t), end: dayStart(t) + DAY_MS };
 }
+
+/** JSON member texts (`"name":value,…`) joined, leaving out empty ones (all a masker dropped). */
+export function joinMembers(...parts: string[]): string {
+  let out = '';
+  for (const part of parts) if (part !== '') out = out === '' ? part : `${out},${part}`;
+  return out;
+}

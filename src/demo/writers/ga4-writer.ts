@@ -10,6 +10,7 @@ import type { Device, EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
+import { joinMembers } from './common.js';
 
 export const GA4_PROPERTY_TIME_ZONE = 'America/New_York';
 const STREAM_ID = '4178492031';
@@ -35,8 +36,14 @@ interface SessionState {
   batchOrdering: number;
   batchIndex: number;
   fragmentKey: string;
-  fragment: string;
+  fragment: Fragment;
   paramsJson: string;
+}
+
+/** JSON members (no braces): as generated, and masked (the same when not masking). */
+interface Fragment {
+  readonly plain: string;
+  readonly masked: string;
 }
 
 const SOURCES = [
@@ -72,20 +79,46 @@ export class Ga4Writer implements ToolWriter {
   private readonly daily: RollingGzipFiles;
   private readonly intraday: RollingGzipFiles;
   private readonly devices = new Map<number, DeviceState>();
-  private readonly fragments = new Map<string, string>();
+  /** The user, device and geo members per device, host, identity and plan, as written and masked. */
+  private readonly fragments = new Map<string, Fragment>();
+  private readonly maskedElements = new Map<string, string>();
   private readonly lastDate: string;
 
   constructor(
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
-    masker?: DemoRecordMasker,
+    // Records are masked as they are built, member by member (record-masking.ts `members`): the device, user and
+    // page fields every row of a page repeats are masked once, and no line is parsed back.
+    private readonly masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 61);
     this.lastDate = this.zone.dateKey(window.end - 1);
-    const mask = masker === undefined ? undefined : (line: string): string => masker.line('ga4', 'events', line);
-    this.daily = new RollingGzipFiles(dir, 'ndjson', mask);
-    this.intraday = new RollingGzipFiles(dir, 'ndjson', mask);
+    this.daily = new RollingGzipFiles(dir, 'ndjson');
+    this.intraday = new RollingGzipFiles(dir, 'ndjson');
+  }
+
+  /** Top-level members as JSON text, masked when masking. */
+  private members(members: Record<string, unknown>): string {
+    return this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.members('ga4', 'events', members);
+  }
+
+  /**
+   * event_params elements (JSON text, no brackets) masked, remembered by text: masking goes element by element.
+   * Undefined when a policy replaces event_params as a whole (then the row is masked whole).
+   */
+  private maskedParams(text: string): string | undefined {
+    if (text === '') return '';
+    let masked = this.maskedElements.get(text);
+    if (masked === undefined) {
+      const member = this.masker!.members('ga4', 'events', { event_params: JSON.parse(`[${text}]`) as unknown });
+      const open = '"event_params":[';
+      if (!member.startsWith(open) || !member.endsWith(']')) return undefined;
+      masked = member.slice(open.length, -1);
+      if (this.maskedElements.size >= 20_000) this.maskedElements.clear();
+      this.maskedElements.set(text, masked);
+    }
+    return masked;
   }
 
   private deviceState(d: Device): DeviceState {
@@ -112,7 +145,7 @@ export class Ga4Writer implements ToolWriter {
     const newSession = s === undefined;
     if (s === undefined) {
       ds.sessions++;
-      s = { sessionId: Math.floor(ev.t / 1000), sessionNumber: ds.sessions, pageSeq: 0, batchPage: 0, batchOrdering: 0, batchIndex: 0, fragmentKey: '', fragment: '', paramsJson: '' };
+      s = { sessionId: Math.floor(ev.t / 1000), sessionNumber: ds.sessions, pageSeq: 0, batchPage: 0, batchOrdering: 0, batchIndex: 0, fragmentKey: '', fragment: { plain: '', masked: '' }, paramsJson: '' };
       state.ga4 = s;
     }
     const newPage = page.seq !== s.pageSeq;
@@ -169,31 +202,35 @@ export class Ga4Writer implements ToolWriter {
       s.fragmentKey = key;
       let fragment = this.fragments.get(key);
       if (fragment === undefined) {
-        fragment = this.fragment(ctx, ds, t * 1000 + us);
+        const members = this.fragment(ctx, ds, t * 1000 + us);
+        const plain = JSON.stringify(members).slice(1, -1);
+        fragment = { plain, masked: this.masker === undefined ? plain : this.members(members) };
         this.fragments.set(key, fragment);
       }
       s.fragment = fragment;
     }
     const date = this.zone.dateKey(t);
-    const extra = params.length === 0 ? '' : `,${JSON.stringify(params).slice(1, -1)}`;
-    let own = JSON.stringify({
-      event_date: date,
-      event_timestamp: String(t * 1000 + us),
-      event_name: name,
-      event_params: PARAMS_SLOT,
-      event_bundle_sequence_id: String(ds.bundle),
-      event_server_timestamp_offset: String(this.rng.int(120_000, 2_500_000)),
-    });
-    own = own.replace(`"${PARAMS_SLOT}"`, () => `[${s.paramsJson}${extra}]`);
-    const batch = `"batch_event_index":"${s.batchIndex}","batch_page_id":"${s.batchPage}","batch_ordering_id":"${s.batchOrdering + 1}"`;
-    this.queue.push(t, { date, line: `${own.slice(0, -1)},${s.fragment},${batch}}` });
+    const paramsJson = params.length === 0 ? '' : JSON.stringify(params).slice(1, -1);
+    const head = { event_date: date, event_timestamp: String(t * 1000 + us), event_name: name };
+    const tail = { event_bundle_sequence_id: String(ds.bundle), event_server_timestamp_offset: String(this.rng.int(120_000, 2_500_000)) };
+    const batch = { batch_event_index: String(s.batchIndex), batch_page_id: String(s.batchPage), batch_ordering_id: String(s.batchOrdering + 1) };
+    const pageParams = this.masker === undefined ? s.paramsJson : this.maskedParams(s.paramsJson);
+    const ownParams = this.masker === undefined ? paramsJson : this.maskedParams(paramsJson);
+    let line: string;
+    if (pageParams !== undefined && ownParams !== undefined) {
+      line = `{${joinMembers(this.members(head), `"event_params":[${joinMembers(pageParams, ownParams)}]`, this.members(tail), s.fragment.masked, this.members(batch))}}`;
+    } else {
+      const unmasked = JSON.stringify({ ...head, event_params: PARAMS_SLOT, ...tail }).replace(`"${PARAMS_SLOT}"`, () => `[${joinMembers(s.paramsJson, paramsJson)}]`);
+      line = this.masker!.line('ga4', 'events', `${unmasked.slice(0, -1)},${s.fragment.plain},${JSON.stringify(batch).slice(1, -1)}}`);
+    }
+    this.queue.push(t, { date, line });
     this.count++;
   }
 
-  /** JSON members (no braces) of the user, device and geo fields, built once per page. */
-  private fragment(ctx: EventContext, ds: DeviceState, setMicros: number): string {
+  /** The user, device and geo fields, built once per device, host, identity and plan. */
+  private fragment(ctx: EventContext, ds: DeviceState, setMicros: number): Record<string, unknown> {
     const p = ctx.person;
-    return JSON.stringify({
+    return {
       ...(ctx.identified ? { user_id: p.userId } : {}),
       user_pseudo_id: ctx.device.ids.gaClientId,
       privacy_info: { analytics_storage: 'Yes', ads_storage: 'No', uses_transient_token: 'No' },
@@ -206,7 +243,7 @@ export class Ga4Writer implements ToolWriter {
       platform: 'WEB',
       items: [],
       is_active_user: true,
-    }).slice(1, -1);
+    };
   }
 
   async flush(watermark: number): Promise<void> {

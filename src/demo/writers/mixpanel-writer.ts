@@ -11,6 +11,7 @@ import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
+import { joinMembers } from './common.js';
 
 const clickCache = new Map<string, string>();
 
@@ -61,6 +62,11 @@ export class MixpanelWriter implements ToolWriter {
   private readonly queue = new TimeOrderedQueue<string>();
   private readonly out: RollingGzipFiles;
 
+  /** Masks records as they are built, fragment by fragment; undefined when not masking or masking whole lines. */
+  private readonly masker: DemoRecordMasker | undefined;
+  /** Masked property members by their JSON text (masking only: elements, screens and events repeat). */
+  private readonly maskedParts = new Map<string, string>();
+
   constructor(
     private readonly dir: string,
     seed: number,
@@ -68,7 +74,29 @@ export class MixpanelWriter implements ToolWriter {
     masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 31);
-    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined ? undefined : (line) => masker.line('mixpanel', 'events', line));
+    // As the PostHog writer: properties masked member by member, fragments once, unless a policy replaces them whole.
+    const byMember = masker !== undefined && masker.childMembers('mixpanel', 'events', 'properties', {}) !== undefined;
+    this.masker = byMember ? masker : undefined;
+    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined || byMember ? undefined : (line) => masker.line('mixpanel', 'events', line));
+  }
+
+  /** Members of `properties` as JSON text, masked when masking by member; undefined values are left out. */
+  private properties(members: Record<string, unknown>): string {
+    if (this.masker === undefined) return JSON.stringify(members).slice(1, -1);
+    const defined = Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined));
+    return this.masker.childMembers('mixpanel', 'events', 'properties', defined)!;
+  }
+
+  /** Property members given as JSON text, masked when masking by member (remembered by text). */
+  private part(text: string): string {
+    if (this.masker === undefined || text === '') return text;
+    let masked = this.maskedParts.get(text);
+    if (masked === undefined) {
+      masked = this.properties(JSON.parse(`{${text}}`) as Record<string, unknown>);
+      if (this.maskedParts.size >= 20_000) this.maskedParts.clear();
+      this.maskedParts.set(text, masked);
+    }
+    return masked;
   }
 
   private insertId(): string {
@@ -77,12 +105,27 @@ export class MixpanelWriter implements ToolWriter {
   }
 
   /**
-   * Writes one event: `own` are the event's own properties, `fragment` the JSON members (no braces) shared by the
-   * whole visit or page, serialised once.
+   * Writes one event: `apiMs` is $mp_api_timestamp_ms (web events), `own` the event's own properties as JSON members
+   * (parts cached per element and page), `fragment` the members (no braces) shared by the whole visit or page,
+   * serialised (and masked) once.
    */
-  private write(event: string, ev: SimEvent, ownMembers: string, fragment: string): void {
-    const own = ownMembers === '' ? '' : `${ownMembers},`;
-    const line = `{"event":"${event}","properties":{"time":${Math.floor(ev.t / 1000)},${own}"$insert_id":"${this.insertId()}","mp_processing_time_ms":${ev.t + this.rng.int(300, 60_000)},${fragment}}}`;
+  private write(event: string, ev: SimEvent, apiMs: number | undefined, own: readonly string[], fragment: string): void {
+    const time = Math.floor(ev.t / 1000);
+    const insertId = this.insertId();
+    const processing = ev.t + this.rng.int(300, 60_000);
+    let line: string;
+    if (this.masker === undefined) {
+      const members = joinMembers(apiMs === undefined ? '' : `"$mp_api_timestamp_ms":${apiMs}`, ...own);
+      line = `{"event":"${event}","properties":{"time":${time},${members === '' ? '' : `${members},`}"$insert_id":"${insertId}","mp_processing_time_ms":${processing},${fragment}}}`;
+    } else {
+      const properties = joinMembers(
+        this.properties(apiMs === undefined ? { time } : { time, $mp_api_timestamp_ms: apiMs }),
+        ...own.map((part) => this.part(part)),
+        this.properties({ $insert_id: insertId, mp_processing_time_ms: processing }),
+        fragment,
+      );
+      line = `{${joinMembers(this.masker.members('mixpanel', 'events', { event }), properties === '' ? '' : `"properties":{${properties}}`)}}`;
+    }
     this.queue.push(ev.t, line);
     this.count++;
   }
@@ -117,7 +160,7 @@ export class MixpanelWriter implements ToolWriter {
       const d = ctx.device;
       const ios = d.kind === 'ios';
       s.key = key;
-      s.fragment = JSON.stringify({
+      s.fragment = this.properties({
         ...this.identity(ctx),
         $app_build_number: APP_BUILD,
         $app_version_string: APP_VERSION,
@@ -134,11 +177,11 @@ export class MixpanelWriter implements ToolWriter {
         $wifi: ctx.visit.seq % 3 !== 0,
         mp_country_code: ctx.person.country.code,
         mp_lib: ios ? 'swift' : 'android',
-      }).slice(1, -1);
+      });
     }
     const own: Record<string, unknown> = ev.kind === 'screen' ? { screen_name: ev.name } : { ...ev.props };
     if (ev.name === '$ae_first_open') own.$had_persisted_distinct_id = false;
-    this.write(ev.kind === 'screen' ? 'Screen Viewed' : ev.name!, ev, JSON.stringify(own).slice(1, -1), s.fragment);
+    this.write(ev.kind === 'screen' ? 'Screen Viewed' : ev.name!, ev, undefined, [JSON.stringify(own).slice(1, -1)], s.fragment);
   }
 
   private emitWeb(ev: SimEvent, ctx: EventContext): void {
@@ -148,7 +191,7 @@ export class MixpanelWriter implements ToolWriter {
     const key = `${page.seq}/${ctx.identified}`;
     if (s.key !== key) {
       s.key = key;
-      s.fragment = JSON.stringify({
+      s.fragment = this.properties({
         ...this.identity(ctx),
         $browser: d.browser,
         $browser_version: Number.parseFloat(d.browserVersion),
@@ -170,11 +213,11 @@ export class MixpanelWriter implements ToolWriter {
         current_url_protocol: 'https:',
         mp_country_code: ctx.person.country.code,
         mp_lib: 'web',
-      }).slice(1, -1);
+      });
     }
-    const apiTs = `"$mp_api_timestamp_ms":${ev.t + this.rng.int(20, 400)}`;
+    const apiMs = ev.t + this.rng.int(20, 400);
     if (ev.kind === 'page') {
-      this.write('$mp_web_page_view', ev, apiTs, s.fragment);
+      this.write('$mp_web_page_view', ev, apiMs, [], s.fragment);
       return;
     }
     if (ev.kind === 'input') return; // autocapture of input changes is off in this project
@@ -182,15 +225,15 @@ export class MixpanelWriter implements ToolWriter {
       const el = ev.el!;
       const submit = el.key === 'help_send';
       const pageMembers = `"$pathname":${JSON.stringify(page.path)},"$viewportHeight":${d.viewportH},"$viewportWidth":${d.viewportW},"$pageHeight":${d.viewportH * 2},"$pageWidth":${d.viewportW}`;
-      const own = `${apiTs},${clickJson(page.def, el, submit ? 'submit' : 'click')},${pageMembers}`;
-      this.write(submit ? '$mp_submit' : '$mp_click', ev, own, s.fragment);
-      const asClick = submit ? `${apiTs},${clickJson(page.def, el, 'click')},${pageMembers}` : own;
+      const own = [clickJson(page.def, el, submit ? 'submit' : 'click'), pageMembers];
+      this.write(submit ? '$mp_submit' : '$mp_click', ev, apiMs, own, s.fragment);
+      const asClick = submit ? [clickJson(page.def, el, 'click'), pageMembers] : own;
       // Mixpanel's default rage threshold is 4 clicks within a second; it reports the series once.
-      if (ev.rage >= 3 && ev.rage === Math.min(4, ev.rageTotal)) this.write('$mp_rage_click', ev, asClick, s.fragment);
-      if (ev.dead) this.write('$mp_dead_click', ev, asClick, s.fragment);
+      if (ev.rage >= 3 && ev.rage === Math.min(4, ev.rageTotal)) this.write('$mp_rage_click', ev, apiMs, asClick, s.fragment);
+      if (ev.dead) this.write('$mp_dead_click', ev, apiMs, asClick, s.fragment);
       return;
     }
-    this.write(ev.name!, ev, `${apiTs}${ev.props === undefined ? '' : `,${JSON.stringify(ev.props).slice(1, -1)}`}`, s.fragment);
+    this.write(ev.name!, ev, apiMs, ev.props === undefined ? [] : [JSON.stringify(ev.props).slice(1, -1)], s.fragment);
   }
 
   /** One export per calendar month (from_date = the 1st, to_date = the last day). */

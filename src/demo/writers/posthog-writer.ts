@@ -8,20 +8,21 @@
 import { ancestry, type ElementDef, type PageDef } from '../catalog.js';
 import { DAY_MS, type DemoWindow, isoMicros, utcDate } from '../clock.js';
 import { uuidV7 } from '../ids.js';
-import type { EventContext, SimEvent, ToolWriter } from '../model.js';
+import type { EventContext, PageContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
-import { deviceLabel, fullName } from './common.js';
+import { deviceLabel, fullName, joinMembers } from './common.js';
 
 interface SessionState {
   sessionId: string;
   windowId: string;
   pageviewId: string;
   pageSeq: number;
-  /** JSON members (no braces) of the properties that stay the same for the whole page / visit. */
+  /** JSON members (no braces, masked when masking) of the properties that stay the same for the whole page / visit. */
   pageFragment: string;
   visitFragment: string;
+  /** The plan person_properties were last written with, and their member (masked when masking). */
   personKey: string;
   personJson: string;
 }
@@ -67,6 +68,14 @@ export class PosthogWriter implements ToolWriter {
   private readonly out: RollingGzipFiles;
   private readonly weekNames = new Map<number, string>();
 
+  /** The elements_chain member of each chain, masked (masking only). */
+  private readonly maskedChains = new Map<string, string>();
+  /** The person_properties member of anonymous events, masked (masking only). */
+  private anonymousPerson: string | undefined;
+
+  /** Masks records as they are built, fragment by fragment; undefined when not masking or masking whole lines. */
+  private readonly masker: DemoRecordMasker | undefined;
+
   constructor(
     private readonly dir: string,
     seed: number,
@@ -74,7 +83,21 @@ export class PosthogWriter implements ToolWriter {
     masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 41);
-    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined ? undefined : (line) => masker.line('posthog', 'events', line));
+    // Masking member by member (record-masking.ts `members`) masks the page and visit properties every event of a
+    // page repeats once, and parses no line back; a policy that replaces `properties` whole masks whole lines.
+    const byMember = masker !== undefined && masker.childMembers('posthog', 'events', 'properties', {}) !== undefined;
+    this.masker = byMember ? masker : undefined;
+    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined || byMember ? undefined : (line) => masker.line('posthog', 'events', line));
+  }
+
+  /** Top-level members as JSON text, masked when masking by member. */
+  private members(members: Record<string, unknown>): string {
+    return this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.members('posthog', 'events', members);
+  }
+
+  /** Members of `properties` as JSON text, masked when masking by member. */
+  private properties(members: Record<string, unknown>): string {
+    return this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.childMembers('posthog', 'events', 'properties', members)!;
   }
 
   private session(ctx: EventContext, t: number): SessionState {
@@ -87,16 +110,16 @@ export class PosthogWriter implements ToolWriter {
     if (ctx.page !== undefined && ctx.page.seq !== s.pageSeq) {
       s.pageSeq = ctx.page.seq;
       s.pageviewId = uuidV7(this.rng, ctx.page.start);
-      s.pageFragment = this.pageFragment(ctx, s);
+      s.pageFragment = this.pageFragment(ctx, s, ctx.page);
     }
     return s;
   }
 
   /** The page and session properties every event of the page repeats, serialised once per page. */
-  private pageFragment(ctx: EventContext, s: SessionState): string {
-    const { device, person, page } = ctx;
+  private pageFragment(ctx: EventContext, s: SessionState, page: PageContext): string {
+    const { device, person } = ctx;
     if (s.visitFragment === '') {
-      s.visitFragment = JSON.stringify({
+      s.visitFragment = this.properties({
         $os: device.os,
         $browser: device.browser,
         $browser_version: Number.parseFloat(device.browserVersion),
@@ -107,30 +130,39 @@ export class PosthogWriter implements ToolWriter {
         $session_id: s.sessionId,
         $window_id: s.windowId,
         $geoip_country_code: person.country.code,
-      }).slice(1, -1);
+      });
     }
-    const referrer = page?.referrer ?? '';
-    const pageJson = JSON.stringify({
-      $current_url: page?.url ?? '',
-      $host: page?.def.host ?? '',
-      $pathname: page?.path ?? '',
+    const referrer = page.referrer;
+    const pageMembers = this.properties({
+      $current_url: page.url,
+      $host: page.def.host,
+      $pathname: page.path,
       $referrer: referrer === '' ? '$direct' : referrer,
       $referring_domain: referrer === '' ? '$direct' : (/^https?:\/\/([^/?#]+)/.exec(referrer)?.[1] ?? '$direct'),
       $pageview_id: s.pageviewId,
     });
-    return `${pageJson.slice(1, -1)},${s.visitFragment}`;
+    return joinMembers(pageMembers, s.visitFragment);
   }
 
-  private personProps(ctx: EventContext, s: SessionState | undefined): string {
-    if (!ctx.identified) return '{}';
+  /** The person_properties member (masked when masking), kept per visit while the plan stays the same. */
+  private personMember(ctx: EventContext, s: SessionState | undefined): string {
+    if (!ctx.identified) return (this.anonymousPerson ??= this.members({ person_properties: {} }));
     const p = ctx.person;
     if (s !== undefined && s.personKey === p.plan) return s.personJson;
-    const json = JSON.stringify({ email: p.email, name: fullName(p), plan: p.plan });
+    const json = this.members({ person_properties: { email: p.email, name: fullName(p), plan: p.plan } });
     if (s !== undefined) {
       s.personKey = p.plan;
       s.personJson = json;
     }
     return json;
+  }
+
+  /** The elements_chain member; `chainJson` is the chain as a JSON string literal. */
+  private chainMember(chainJson: string): string {
+    if (this.masker === undefined) return `"elements_chain":${chainJson}`;
+    let member = this.maskedChains.get(chainJson);
+    if (member === undefined) this.maskedChains.set(chainJson, (member = this.members({ elements_chain: JSON.parse(chainJson) as string })));
+    return member;
   }
 
   /**
@@ -142,15 +174,38 @@ export class PosthogWriter implements ToolWriter {
     const distinctId = ctx.identified ? ctx.person.userId! : ctx.device.ids.posthogDeviceId;
     const created = t + this.rng.int(80, 2500);
     const micros = t * 1000 + us;
-    const ownJson = own === undefined ? '' : `${JSON.stringify(own).slice(1, -1)},`;
     const session = ctx.visit.toolState?.posthog as SessionState | undefined;
+    // The random draws in the order the record's members are written.
+    const insertId = this.rng.hex(16);
+    const time = `${Math.floor(micros / 1e6)}.${pad3(Math.floor(micros / 1000) % 1000)}`;
+    const uuid = uuidV7(this.rng, t);
+    const createdAt = isoMicros(created, this.rng.int(0, 999));
+    const insertedAt = isoMicros(created + this.rng.int(500, 4000), this.rng.int(0, 999));
     const fragment = browser ? (session?.pageFragment ?? '') : '';
-    const properties = `{${ownJson}"$insert_id":"${this.rng.hex(16)}","$time":${Math.floor(micros / 1e6)}.${pad3(Math.floor(micros / 1000) % 1000)},"distinct_id":"${distinctId}"${fragment === '' ? '' : `,${fragment}`}}`;
-    const line =
-      `{"uuid":"${uuidV7(this.rng, t)}","event":"${event}","distinct_id":"${distinctId}",` +
-      `"person_id":"${ctx.person.ids.posthogPersonId}","properties":${properties},"person_properties":${this.personProps(ctx, session)},` +
-      `"elements_chain":${chainJson},"timestamp":"${isoMicros(t, us)}","created_at":"${isoMicros(created, this.rng.int(0, 999))}",` +
-      `"_inserted_at":"${isoMicros(created + this.rng.int(500, 4000), this.rng.int(0, 999))}"}`;
+    const person = this.personMember(ctx, session);
+    const chain = this.chainMember(chainJson);
+    let line: string;
+    if (this.masker === undefined) {
+      const ownJson = own === undefined ? '' : `${JSON.stringify(own).slice(1, -1)},`;
+      const properties = `{${ownJson}"$insert_id":"${insertId}","$time":${time},"distinct_id":"${distinctId}"${fragment === '' ? '' : `,${fragment}`}}`;
+      line =
+        `{"uuid":"${uuid}","event":"${event}","distinct_id":"${distinctId}","person_id":"${ctx.person.ids.posthogPersonId}",` +
+        `"properties":${properties},${person},${chain},"timestamp":"${isoMicros(t, us)}","created_at":"${createdAt}","_inserted_at":"${insertedAt}"}`;
+    } else {
+      const properties = joinMembers(
+        own === undefined ? '' : this.properties(own),
+        this.properties({ $insert_id: insertId, $time: Number(time), distinct_id: distinctId }),
+        fragment,
+      );
+      line = `{${joinMembers(
+        this.members({ uuid, event, distinct_id: distinctId, person_id: ctx.person.ids.posthogPersonId }),
+        // The masker leaves out a field all of whose members it drops.
+        properties === '' ? '' : `"properties":{${properties}}`,
+        person,
+        chain,
+        this.members({ timestamp: isoMicros(t, us), created_at: createdAt, _inserted_at: insertedAt }),
+      )}}`;
+    }
     this.queue.push(t, line);
     this.count++;
   }

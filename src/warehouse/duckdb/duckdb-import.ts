@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { UsageLabConfig } from '../../core/config-schema.js';
 import { UsageLabError } from '../../core/errors.js';
 import { toolVersion } from '../../core/tool-version.js';
+import { traceStep } from '../../core/statement-trace.js';
 import { STAGED_COLUMNS } from '../../events/canonical-event.js';
 import type { FileProbe } from '../../sources/source-reader.js';
 import { probeFile } from '../../sources/file-probe.js';
@@ -130,6 +131,12 @@ export async function importFiles(
   tempRoot: string,
 ): Promise<ImportResult> {
   const started = Date.now();
+  let mark = started;
+  // USAGELAB_TRACE=1: how long each phase of the import took.
+  const step = (label: string): void => {
+    traceStep(`import: ${label}`, mark);
+    mark = Date.now();
+  };
   if (options.files.length === 0) {
     throw new UsageLabError('import_no_files', 'no files to import', { hint: 'usage: usagelab import FILE... [--source S]' });
   }
@@ -140,6 +147,7 @@ export async function importFiles(
   const tempDir = mkdtempSync(join(tempRoot, 'import-'));
   const ctx = await DuckdbStageContext.create(session, config, { columnMap: options.columnMap ?? {} }, tempDir);
   await session.run(pathCleaningMacro(config.path_cleaning));
+  step(`planning ${plans.length} files`);
   const report = (p: Omit<ImportProgress, 'fileCount' | 'bytesTotal'>): void =>
     options.onProgress?.({ ...p, fileCount: plans.length, bytesTotal });
 
@@ -161,6 +169,7 @@ export async function importFiles(
     });
     const bytesDone = bytesTotal;
     const rowsRead = staged.reduce((n, s) => n + s.read, 0);
+    step(`staging ${rowsRead} rows`);
 
     report({ phase: 'identities', fileIndex: plans.length, bytesDone, rowsRead });
     const active = staged.filter((s) => s.skipped === null);
@@ -178,8 +187,11 @@ export async function importFiles(
       else deduplicated = await combinedFileRows(session, SCRATCH_ROWS);
       // PII is masked before the first write (docs/governance.md), once per distinct value of each column.
       const columns = stagedEventColumns(STAGED_COLUMNS.map((c) => c.name));
+      step('combining the files');
       profile = await profileImportRows(session, masking.candidateKeys(columns));
+      step('profiling');
       masks = await masking.maskValues(ALL_ROWS, columns, undefined, profile.candidates);
+      step('masking PII');
     }
     // Writing a large import takes memory DuckDB's limit does not count: the identity links are read into JavaScript
     // (10M events: 200k links, ~100 MB of objects, which stayed while the next statements filled DuckDB's limit: RSS
@@ -193,6 +205,7 @@ export async function importFiles(
     const rowMasks = masks;
     const { conflicts, prepared } = await withMemoryLimit(session, writeLimit, async () => {
       const planned = await planPersons(session, profile?.pairs, rowMasks, readerLinks, masking);
+      step('identities');
       const rows =
         rowMasks === undefined
           ? undefined
@@ -203,6 +216,7 @@ export async function importFiles(
               vendorSessionsDropped: masking.policy.columns.vendor_session_id === 'drop',
               allNew: freshWarehouse && !deduplicated ? profile?.files : undefined,
             });
+      step('preparing the rows');
       return { conflicts: planned.conflicts, prepared: rows };
     });
     await session.run('BEGIN TRANSACTION');
@@ -216,16 +230,19 @@ export async function importFiles(
       let piiCounts: PiiCount[] = [];
       if (masks !== undefined && prepared !== undefined) {
         await insertEvents(session, prepared);
+        step('writing events');
         importedPerFile = prepared.imported;
         piiCounts = await masks.counts(session, prepared.newRows);
       }
       // Exclusions (docs/governance.md): e-mail domains from the still-raw staged rows, then the touched people's tags.
       await tagImportedPeople(session, config, { importId, rawRelations: active.length > 0 ? [ALL_ROWS] : [], masking });
       await dropImportRelations(session, freshWarehouse);
+      step('PII counts and person tags');
       report({ phase: 'sessions', fileIndex: plans.length, bytesDone, rowsRead });
       if (!freshWarehouse) await resessionExistingPeople(session, importId, config.sessions.inactivity_minutes);
       else await session.run(`DROP TABLE IF EXISTS ${IDENTITY_MOVES}`);
       await refreshTouchedSessions(session, importId, freshWarehouse);
+      step('sessions');
       return { importedPerFile, piiCounts };
     });
     const { importedPerFile, piiCounts } = written;
@@ -273,6 +290,7 @@ export async function importFiles(
       `SELECT file, line, reason FROM ${IMPORT_QUARANTINE} ORDER BY file, line LIMIT ${SAMPLE_LIMIT}`,
     );
     await session.run('COMMIT');
+    step('bookkeeping and commit');
     inTransaction = false;
     const persons = await countOf(session, `SELECT count(DISTINCT person_id) AS n FROM events`);
     const sessions = await countOf(session, `SELECT count(*) AS n FROM sessions`);
