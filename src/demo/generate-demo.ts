@@ -100,7 +100,7 @@ const IDENTITY = [
  * How the tools are split over the two workers, by the measured cost of building, masking and compressing their
  * records (one tool at a time, less the ~1 s simulation each part replays): PostHog 10-12 s for 290k of the 532k
  * events, Amplitude 4.8 s, GA4 4.5 s, Mixpanel 4 s, FullStory 2.8 s, Heap 1 s; the ground-truth observer goes with
- * the second. Generating, the two parts finish within 0.2-1.1 s of each other. (Both writing every other PostHog
+ * the second. Generating, the two parts finish within 0.2-1.3 s of each other. (Both writing every other PostHog
  * weekly file, the rest split around it, was no faster: 18.3 / 20.2 / 21.2 s against 17.8 / 18.3 / 20.7 s.) The
  * same files whatever the split.
  */

@@ -4,7 +4,7 @@ import { piiPolicy } from '../governance/pii-policy.js';
 import { DEFAULT_SCANNERS, scanText } from '../governance/pii-scanners.js';
 import type { VendorRecord } from '../sources/export/exporter.js';
 import { stringifyLossless } from '../sources/export/lossless-json.js';
-import { createDemoRecordMasker, demoRecordLayout, detectorGate, memoizedMasker, memoizedRecordMasker } from './demo-masking.js';
+import { createDemoRecordMasker, demoRecordLayout, detectorGate, memoizedMasker } from './demo-masking.js';
 import { vendorRecordMasker } from './export-source.js';
 
 const PII: PiiConfig = { hash_key: 'FAKE-test-key-0000-0000', fields: {}, scan: { kinds: ['email', 'phone', 'card', 'ip', 'token', 'secret'], custom: [] }, keep: [] };
@@ -64,7 +64,7 @@ describe('the demo masker with remembered members', () => {
     for (const pii of [PII, drop]) {
       const layout = demoRecordLayout('ga4', 'events');
       const full = vendorRecordMasker(pii, layout, {});
-      const memo = memoizedRecordMasker(layout, vendorRecordMasker(pii, layout, {}), piiPolicy(pii, {}).scanners);
+      const memo = memoizedMasker(layout, vendorRecordMasker(pii, layout, {}), piiPolicy(pii, {}).scanners).record;
       const differ: number[] = [];
       let masked = 0;
       for (let i = 0; i < 2_500; i++) {
@@ -82,7 +82,7 @@ describe('the demo masker with remembered members', () => {
     for (const tool of ['posthog', 'mixpanel', 'ga4'] as const) {
       const layout = demoRecordLayout(tool, 'events');
       const full = vendorRecordMasker(PII, layout, {});
-      const memo = memoizedRecordMasker(layout, vendorRecordMasker(PII, layout, {}), piiPolicy(PII, {}).scanners);
+      const memo = memoizedMasker(layout, vendorRecordMasker(PII, layout, {}), piiPolicy(PII, {}).scanners).record;
       const differ: number[] = [];
       for (let i = 0; i < 2_500; i++) {
         const r = posthogEvent(i);

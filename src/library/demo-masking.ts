@@ -173,10 +173,6 @@ export interface MemoizedRecordMasker {
  * `mask` (a vendorRecordMasker for `layout`) with member values remembered: the same output, record for record,
  * as calling `mask` on the whole record.
  */
-export function memoizedRecordMasker(layout: RecordLayout, mask: RecordTransform, scanners: Scanners): RecordTransform {
-  return memoizedMasker(layout, mask, scanners).record;
-}
-
 export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scanners: Scanners): MemoizedRecordMasker {
   const clean = detectorGate(scanners);
   // Fields with mapped children (Mixpanel's and PostHog's `properties`) are split into their members.

@@ -19,7 +19,7 @@ import type { Device, EventContext, SimEvent, ToolWriter } from '../model.js';
 import { GZIP_LEVEL, TimeOrderedQueue, ensureDir } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
-import { ipFor, joinMembers } from './common.js';
+import { ipFor, joinMembers, MemberMasking, TextMemo } from './common.js';
 
 const gzip = promisify(gzipCb);
 
@@ -94,8 +94,10 @@ export class AmplitudeWriter implements ToolWriter {
   /** Members being compressed on the thread pool, added to the zip in order as they are done. */
   private compressing: { hourStart: number; name: string; data: Promise<Uint8Array>; done?: Uint8Array }[] = [];
   private readonly eventIds = new Map<number, number>();
-  /** event_properties members masked, by their JSON text (masking only). */
-  private readonly maskedProperties = new Map<string, string>();
+  /** event_properties members masked, by their JSON text (masking only: most repeat per page and element). */
+  private readonly maskedProperties = new TextMemo(50_000);
+  /** Masks records as they are built: a visit's fields once, each event's own members per event. */
+  private readonly masking: MemberMasking;
   private readonly files: string[] = [];
   private zip: { month: string; zip: Zip; out: WriteStream; chunks: Uint8Array[]; error?: Error } | undefined;
 
@@ -103,9 +105,10 @@ export class AmplitudeWriter implements ToolWriter {
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
-    private readonly masker?: DemoRecordMasker,
+    masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 21);
+    this.masking = new MemberMasking('amplitude', masker);
     ensureDir(dir);
   }
 
@@ -173,7 +176,7 @@ export class AmplitudeWriter implements ToolWriter {
       user_properties: identified ? { plan: person.plan, company: person.company, email: person.email } : {},
       version_name: null,
     };
-    s.fragment = this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.members('amplitude', 'events', members);
+    s.fragment = this.masking.members(members);
     return s.fragment;
   }
 
@@ -195,17 +198,17 @@ export class AmplitudeWriter implements ToolWriter {
     const processed = upload + this.rng.int(200, 900);
     const uuid = uuidV4(this.rng);
     const fragment = this.fragment(ctx, s);
-    const m = this.masker;
+    const m = this.masking;
     const line =
-      m === undefined
+      m.masker === undefined
         ? `{"$insert_id":"${insertId}","client_event_time":"${eventTime}","client_upload_time":"${amplitudeTime(clientUpload)}",` +
           `"event_id":${eventId},"event_properties":${propsJson},"event_time":"${eventTime}","event_type":"${eventType}",` +
           `"processed_time":"${amplitudeTime(processed)}","server_received_time":"${amplitudeTime(received)}",` +
           `"server_upload_time":"${amplitudeTime(upload)}","session_id":${s.sessionId},"uuid":"${uuid}",${fragment}}`
         : `{${joinMembers(
-            m.members('amplitude', 'events', { $insert_id: insertId, client_event_time: eventTime, client_upload_time: amplitudeTime(clientUpload), event_id: eventId }),
+            m.members({ $insert_id: insertId, client_event_time: eventTime, client_upload_time: amplitudeTime(clientUpload), event_id: eventId }),
             this.eventProperties(propsJson),
-            m.members('amplitude', 'events', {
+            m.members({
               event_time: eventTime,
               event_type: eventType,
               processed_time: amplitudeTime(processed),
@@ -220,15 +223,9 @@ export class AmplitudeWriter implements ToolWriter {
     this.count++;
   }
 
-  /** The event_properties member, masked (masking only; kept per text: most repeat per page and element). */
+  /** The event_properties member, masked (masking only). */
   private eventProperties(propsJson: string): string {
-    let member = this.maskedProperties.get(propsJson);
-    if (member === undefined) {
-      member = this.masker!.members('amplitude', 'events', { event_properties: JSON.parse(propsJson) as unknown });
-      if (this.maskedProperties.size >= 50_000) this.maskedProperties.clear();
-      this.maskedProperties.set(propsJson, member);
-    }
-    return member;
+    return this.maskedProperties.get(propsJson, () => this.masking.members({ event_properties: JSON.parse(propsJson) as unknown }));
   }
 
   /** Page-level property members, rebuilt when the page changes. */

@@ -10,7 +10,7 @@ import type { Device, EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
-import { joinMembers } from './common.js';
+import { joinMembers, MemberMasking, TextMemo } from './common.js';
 
 export const GA4_PROPERTY_TIME_ZONE = 'America/New_York';
 const STREAM_ID = '4178492031';
@@ -81,26 +81,25 @@ export class Ga4Writer implements ToolWriter {
   private readonly devices = new Map<number, DeviceState>();
   /** The user, device and geo members per device, host, identity and plan, as written and masked. */
   private readonly fragments = new Map<string, Fragment>();
-  private readonly maskedElements = new Map<string, string>();
+  private readonly maskedElements = new TextMemo(20_000);
   private readonly lastDate: string;
+  /**
+   * Masks records as they are built, member by member: the device, user and page fields every row of a page
+   * repeats are masked once, and no line is parsed back.
+   */
+  private readonly masking: MemberMasking;
 
   constructor(
     private readonly dir: string,
     seed: number,
     private readonly window: DemoWindow,
-    // Records are masked as they are built, member by member (record-masking.ts `members`): the device, user and
-    // page fields every row of a page repeats are masked once, and no line is parsed back.
-    private readonly masker?: DemoRecordMasker,
+    masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 61);
     this.lastDate = this.zone.dateKey(window.end - 1);
+    this.masking = new MemberMasking('ga4', masker);
     this.daily = new RollingGzipFiles(dir, 'ndjson');
     this.intraday = new RollingGzipFiles(dir, 'ndjson');
-  }
-
-  /** Top-level members as JSON text, masked when masking. */
-  private members(members: Record<string, unknown>): string {
-    return this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.members('ga4', 'events', members);
   }
 
   /**
@@ -109,16 +108,11 @@ export class Ga4Writer implements ToolWriter {
    */
   private maskedParams(text: string): string | undefined {
     if (text === '') return '';
-    let masked = this.maskedElements.get(text);
-    if (masked === undefined) {
-      const member = this.masker!.members('ga4', 'events', { event_params: JSON.parse(`[${text}]`) as unknown });
+    return this.maskedElements.get(text, () => {
+      const member = this.masking.members({ event_params: JSON.parse(`[${text}]`) as unknown });
       const open = '"event_params":[';
-      if (!member.startsWith(open) || !member.endsWith(']')) return undefined;
-      masked = member.slice(open.length, -1);
-      if (this.maskedElements.size >= 20_000) this.maskedElements.clear();
-      this.maskedElements.set(text, masked);
-    }
-    return masked;
+      return member.startsWith(open) && member.endsWith(']') ? member.slice(open.length, -1) : undefined;
+    });
   }
 
   private deviceState(d: Device): DeviceState {
@@ -204,7 +198,7 @@ export class Ga4Writer implements ToolWriter {
       if (fragment === undefined) {
         const members = this.fragment(ctx, ds, t * 1000 + us);
         const plain = JSON.stringify(members).slice(1, -1);
-        fragment = { plain, masked: this.masker === undefined ? plain : this.members(members) };
+        fragment = { plain, masked: this.masking.masker === undefined ? plain : this.masking.members(members) };
         this.fragments.set(key, fragment);
       }
       s.fragment = fragment;
@@ -214,14 +208,15 @@ export class Ga4Writer implements ToolWriter {
     const head = { event_date: date, event_timestamp: String(t * 1000 + us), event_name: name };
     const tail = { event_bundle_sequence_id: String(ds.bundle), event_server_timestamp_offset: String(this.rng.int(120_000, 2_500_000)) };
     const batch = { batch_event_index: String(s.batchIndex), batch_page_id: String(s.batchPage), batch_ordering_id: String(s.batchOrdering + 1) };
-    const pageParams = this.masker === undefined ? s.paramsJson : this.maskedParams(s.paramsJson);
-    const ownParams = this.masker === undefined ? paramsJson : this.maskedParams(paramsJson);
+    const masked = this.masking.masker !== undefined;
+    const pageParams = masked ? this.maskedParams(s.paramsJson) : s.paramsJson;
+    const ownParams = masked ? this.maskedParams(paramsJson) : paramsJson;
     let line: string;
     if (pageParams !== undefined && ownParams !== undefined) {
-      line = `{${joinMembers(this.members(head), `"event_params":[${joinMembers(pageParams, ownParams)}]`, this.members(tail), s.fragment.masked, this.members(batch))}}`;
+      line = `{${joinMembers(this.masking.members(head), `"event_params":[${joinMembers(pageParams, ownParams)}]`, this.masking.members(tail), s.fragment.masked, this.masking.members(batch))}}`;
     } else {
       const unmasked = JSON.stringify({ ...head, event_params: PARAMS_SLOT, ...tail }).replace(`"${PARAMS_SLOT}"`, () => `[${joinMembers(s.paramsJson, paramsJson)}]`);
-      line = this.masker!.line('ga4', 'events', `${unmasked.slice(0, -1)},${s.fragment.plain},${JSON.stringify(batch).slice(1, -1)}}`);
+      line = this.masking.masker!.line('ga4', 'events', `${unmasked.slice(0, -1)},${s.fragment.plain},${JSON.stringify(batch).slice(1, -1)}}`);
     }
     this.queue.push(t, { date, line });
     this.count++;

@@ -11,7 +11,7 @@ import type { EventContext, SimEvent, ToolWriter } from '../model.js';
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
-import { joinMembers } from './common.js';
+import { joinMembers, MemberMasking, TextMemo } from './common.js';
 
 const clickCache = new Map<string, string>();
 
@@ -62,10 +62,10 @@ export class MixpanelWriter implements ToolWriter {
   private readonly queue = new TimeOrderedQueue<string>();
   private readonly out: RollingGzipFiles;
 
-  /** Masks records as they are built, fragment by fragment; undefined when not masking or masking whole lines. */
-  private readonly masker: DemoRecordMasker | undefined;
+  /** Masks records as they are built, as the PostHog writer does: fragments once, whole lines if it must. */
+  private readonly masking: MemberMasking;
   /** Masked property members by their JSON text (masking only: elements, screens and events repeat). */
-  private readonly maskedParts = new Map<string, string>();
+  private readonly maskedParts = new TextMemo(20_000);
 
   constructor(
     private readonly dir: string,
@@ -74,29 +74,20 @@ export class MixpanelWriter implements ToolWriter {
     masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 31);
-    // As the PostHog writer: properties masked member by member, fragments once, unless a policy replaces them whole.
-    const byMember = masker !== undefined && masker.childMembers('mixpanel', 'events', 'properties', {}) !== undefined;
-    this.masker = byMember ? masker : undefined;
-    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined || byMember ? undefined : (line) => masker.line('mixpanel', 'events', line));
+    this.masking = new MemberMasking('mixpanel', masker, 'properties');
+    this.out = new RollingGzipFiles(dir, 'ndjson', this.masking.lineMask);
   }
 
   /** Members of `properties` as JSON text, masked when masking by member; undefined values are left out. */
   private properties(members: Record<string, unknown>): string {
-    if (this.masker === undefined) return JSON.stringify(members).slice(1, -1);
-    const defined = Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined));
-    return this.masker.childMembers('mixpanel', 'events', 'properties', defined)!;
+    if (this.masking.masker === undefined) return JSON.stringify(members).slice(1, -1);
+    return this.masking.children(Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined)));
   }
 
   /** Property members given as JSON text, masked when masking by member (remembered by text). */
   private part(text: string): string {
-    if (this.masker === undefined || text === '') return text;
-    let masked = this.maskedParts.get(text);
-    if (masked === undefined) {
-      masked = this.properties(JSON.parse(`{${text}}`) as Record<string, unknown>);
-      if (this.maskedParts.size >= 20_000) this.maskedParts.clear();
-      this.maskedParts.set(text, masked);
-    }
-    return masked;
+    if (this.masking.masker === undefined || text === '') return text;
+    return this.maskedParts.get(text, () => this.properties(JSON.parse(`{${text}}`) as Record<string, unknown>));
   }
 
   private insertId(): string {
@@ -114,7 +105,7 @@ export class MixpanelWriter implements ToolWriter {
     const insertId = this.insertId();
     const processing = ev.t + this.rng.int(300, 60_000);
     let line: string;
-    if (this.masker === undefined) {
+    if (this.masking.masker === undefined) {
       const members = joinMembers(apiMs === undefined ? '' : `"$mp_api_timestamp_ms":${apiMs}`, ...own);
       line = `{"event":"${event}","properties":{"time":${time},${members === '' ? '' : `${members},`}"$insert_id":"${insertId}","mp_processing_time_ms":${processing},${fragment}}}`;
     } else {
@@ -124,7 +115,7 @@ export class MixpanelWriter implements ToolWriter {
         this.properties({ $insert_id: insertId, mp_processing_time_ms: processing }),
         fragment,
       );
-      line = `{${joinMembers(this.masker.members('mixpanel', 'events', { event }), properties === '' ? '' : `"properties":{${properties}}`)}}`;
+      line = `{${joinMembers(this.masking.members({ event }), properties === '' ? '' : `"properties":{${properties}}`)}}`;
     }
     this.queue.push(ev.t, line);
     this.count++;

@@ -12,7 +12,7 @@ import type { EventContext, PageContext, SimEvent, ToolWriter } from '../model.j
 import { RollingGzipFiles, TimeOrderedQueue } from '../output.js';
 import { Rng } from '../random.js';
 import type { DemoRecordMasker } from '../record-masking.js';
-import { deviceLabel, fullName, joinMembers } from './common.js';
+import { deviceLabel, fullName, joinMembers, MemberMasking, TextMemo } from './common.js';
 
 interface SessionState {
   sessionId: string;
@@ -69,12 +69,14 @@ export class PosthogWriter implements ToolWriter {
   private readonly weekNames = new Map<number, string>();
 
   /** The elements_chain member of each chain, masked (masking only). */
-  private readonly maskedChains = new Map<string, string>();
-  /** The person_properties member of anonymous events, masked (masking only). */
+  private readonly maskedChains = new TextMemo(20_000);
+  /** The person_properties member of anonymous events. */
   private anonymousPerson: string | undefined;
-
-  /** Masks records as they are built, fragment by fragment; undefined when not masking or masking whole lines. */
-  private readonly masker: DemoRecordMasker | undefined;
+  /**
+   * Masks records as they are built: the page and visit properties every event of a page repeats are masked once,
+   * and no line is parsed back; a policy that replaces `properties` whole masks whole lines.
+   */
+  private readonly masking: MemberMasking;
 
   constructor(
     private readonly dir: string,
@@ -83,21 +85,8 @@ export class PosthogWriter implements ToolWriter {
     masker?: DemoRecordMasker,
   ) {
     this.rng = new Rng(seed, 41);
-    // Masking member by member (record-masking.ts `members`) masks the page and visit properties every event of a
-    // page repeats once, and parses no line back; a policy that replaces `properties` whole masks whole lines.
-    const byMember = masker !== undefined && masker.childMembers('posthog', 'events', 'properties', {}) !== undefined;
-    this.masker = byMember ? masker : undefined;
-    this.out = new RollingGzipFiles(dir, 'ndjson', masker === undefined || byMember ? undefined : (line) => masker.line('posthog', 'events', line));
-  }
-
-  /** Top-level members as JSON text, masked when masking by member. */
-  private members(members: Record<string, unknown>): string {
-    return this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.members('posthog', 'events', members);
-  }
-
-  /** Members of `properties` as JSON text, masked when masking by member. */
-  private properties(members: Record<string, unknown>): string {
-    return this.masker === undefined ? JSON.stringify(members).slice(1, -1) : this.masker.childMembers('posthog', 'events', 'properties', members)!;
+    this.masking = new MemberMasking('posthog', masker, 'properties');
+    this.out = new RollingGzipFiles(dir, 'ndjson', this.masking.lineMask);
   }
 
   private session(ctx: EventContext, t: number): SessionState {
@@ -119,7 +108,7 @@ export class PosthogWriter implements ToolWriter {
   private pageFragment(ctx: EventContext, s: SessionState, page: PageContext): string {
     const { device, person } = ctx;
     if (s.visitFragment === '') {
-      s.visitFragment = this.properties({
+      s.visitFragment = this.masking.children({
         $os: device.os,
         $browser: device.browser,
         $browser_version: Number.parseFloat(device.browserVersion),
@@ -133,7 +122,7 @@ export class PosthogWriter implements ToolWriter {
       });
     }
     const referrer = page.referrer;
-    const pageMembers = this.properties({
+    const pageMembers = this.masking.children({
       $current_url: page.url,
       $host: page.def.host,
       $pathname: page.path,
@@ -146,10 +135,10 @@ export class PosthogWriter implements ToolWriter {
 
   /** The person_properties member (masked when masking), kept per visit while the plan stays the same. */
   private personMember(ctx: EventContext, s: SessionState | undefined): string {
-    if (!ctx.identified) return (this.anonymousPerson ??= this.members({ person_properties: {} }));
+    if (!ctx.identified) return (this.anonymousPerson ??= this.masking.members({ person_properties: {} }));
     const p = ctx.person;
     if (s !== undefined && s.personKey === p.plan) return s.personJson;
-    const json = this.members({ person_properties: { email: p.email, name: fullName(p), plan: p.plan } });
+    const json = this.masking.members({ person_properties: { email: p.email, name: fullName(p), plan: p.plan } });
     if (s !== undefined) {
       s.personKey = p.plan;
       s.personJson = json;
@@ -159,10 +148,8 @@ export class PosthogWriter implements ToolWriter {
 
   /** The elements_chain member; `chainJson` is the chain as a JSON string literal. */
   private chainMember(chainJson: string): string {
-    if (this.masker === undefined) return `"elements_chain":${chainJson}`;
-    let member = this.maskedChains.get(chainJson);
-    if (member === undefined) this.maskedChains.set(chainJson, (member = this.members({ elements_chain: JSON.parse(chainJson) as string })));
-    return member;
+    if (this.masking.masker === undefined) return `"elements_chain":${chainJson}`;
+    return this.maskedChains.get(chainJson, () => this.masking.members({ elements_chain: JSON.parse(chainJson) as string }));
   }
 
   /**
@@ -185,7 +172,7 @@ export class PosthogWriter implements ToolWriter {
     const person = this.personMember(ctx, session);
     const chain = this.chainMember(chainJson);
     let line: string;
-    if (this.masker === undefined) {
+    if (this.masking.masker === undefined) {
       const ownJson = own === undefined ? '' : `${JSON.stringify(own).slice(1, -1)},`;
       const properties = `{${ownJson}"$insert_id":"${insertId}","$time":${time},"distinct_id":"${distinctId}"${fragment === '' ? '' : `,${fragment}`}}`;
       line =
@@ -193,17 +180,17 @@ export class PosthogWriter implements ToolWriter {
         `"properties":${properties},${person},${chain},"timestamp":"${isoMicros(t, us)}","created_at":"${createdAt}","_inserted_at":"${insertedAt}"}`;
     } else {
       const properties = joinMembers(
-        own === undefined ? '' : this.properties(own),
-        this.properties({ $insert_id: insertId, $time: Number(time), distinct_id: distinctId }),
+        own === undefined ? '' : this.masking.children(own),
+        this.masking.children({ $insert_id: insertId, $time: Number(time), distinct_id: distinctId }),
         fragment,
       );
       line = `{${joinMembers(
-        this.members({ uuid, event, distinct_id: distinctId, person_id: ctx.person.ids.posthogPersonId }),
+        this.masking.members({ uuid, event, distinct_id: distinctId, person_id: ctx.person.ids.posthogPersonId }),
         // The masker leaves out a field all of whose members it drops.
         properties === '' ? '' : `"properties":{${properties}}`,
         person,
         chain,
-        this.members({ timestamp: isoMicros(t, us), created_at: createdAt, _inserted_at: insertedAt }),
+        this.masking.members({ timestamp: isoMicros(t, us), created_at: createdAt, _inserted_at: insertedAt }),
       )}}`;
     }
     this.queue.push(t, line);
