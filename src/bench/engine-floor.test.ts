@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate } from '../warehouse/duckdb/migrations.js';
 import { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
 import { engineReaderSql, loadFloor, storeFloor } from './engine-floor.js';
 
@@ -34,7 +35,9 @@ describe('engine floors', () => {
   it('copies every event of a warehouse, which it leaves as it was', async () => {
     const warehouse = join(dir, 'warehouse.duckdb');
     const w = await DuckdbSession.open({ path: warehouse });
-    await w.run(`CREATE TABLE events AS SELECT range AS n, 'e' || range AS event_name FROM range(5)`);
+    await migrate(w);
+    await w.run(`INSERT INTO events (event_id, source, source_event_id, event_name, event_kind, occurred_at, rage_click, dead_click, error_click, import_id)
+      SELECT uuid(), 'posthog', 'e' || range, 'e' || range, 'custom', now(), false, false, false, 1 FROM range(5)`);
     w.close();
     const store = await storeFloor(dir, warehouse, '256MB');
     expect(store.rows).toBe(5);

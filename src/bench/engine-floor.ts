@@ -5,8 +5,9 @@
  * - load: DuckDB's own reader of the input's format straight into a table (`CREATE TABLE AS SELECT * FROM read_…`),
  *   with none of usagelab's work: no line numbers, validation, event ids, dedup, masking, identities or sessions.
  *   The least any importer that stores the file in DuckDB pays.
- * - store: the canonical rows the import wrote, copied from its warehouse into a new `events`-shaped table: what
- *   writing (compressing, checkpointing) the events alone costs, whatever came before.
+ * - store: the canonical rows the import wrote, copied from its warehouse into a new table made like `events` (its
+ *   columns' compression included): what writing (compressing, checkpointing) the events alone costs, whatever
+ *   came before.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { BenchFormat } from './bench-data.js';
 import { quoteLiteral } from '../sql/quote.js';
 import { DuckdbSession } from '../warehouse/duckdb/duckdb-connection.js';
 import { WAREHOUSE_STORAGE_VERSION } from '../warehouse/duckdb/duckdb-warehouse.js';
+import { eventsDdl } from '../warehouse/duckdb/migrations.js';
 
 /** DuckDB's reader of a benchmark format, over every input file, with its own detection of columns and types. */
 export function engineReaderSql(format: BenchFormat, files: readonly string[]): string {
@@ -67,8 +69,8 @@ export function storeFloor(dir: string, warehousePath: string, memoryLimit: stri
     dir,
     'floor-store',
     memoryLimit,
-    [`ATTACH ${quoteLiteral(warehousePath)} AS imported (READ_ONLY)`, `CREATE TABLE events AS SELECT * FROM imported.events LIMIT 0`],
-    `INSERT INTO events SELECT * FROM imported.events`,
+    [`ATTACH ${quoteLiteral(warehousePath)} AS imported (READ_ONLY)`, eventsDdl('events', { zstd: true })],
+    `INSERT INTO events BY NAME SELECT * FROM imported.events`,
     'events',
   );
 }
