@@ -54,6 +54,24 @@ export default tseslint.config(
       ],
     },
   },
+  // Packages that only some commands need are loaded on first use (`await import`): statically imported, every
+  // command, `--version` included, would pay their loading at start (docs/performance.md "Start-up").
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts', 'src/test-support/**', 'src/**/__fixtures__/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['vega', 'vega-lite', 'postman-collection', '@google-cloud/bigquery', 'chdb', '@aws-sdk/client-s3'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: `${name} is loaded on first use (await import): a static import slows the start of every command`,
+          })),
+        },
+      ],
+    },
+  },
   // Tests may reach into test-support and any module they exercise.
   { files: ['src/**/*.test.ts', 'src/test-support/**'], rules: { 'boundaries/element-types': 'off' } },
   { files: ['bin/**/*.js', '.ci/**/*.mjs', '*.js', '*.ts'], languageOptions: { globals: globals.node } },

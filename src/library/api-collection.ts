@@ -23,9 +23,16 @@ import type { EndpointAuth, EndpointSpec, ExporterDefinition } from '../sources/
 import { EXPORTERS, exporterFor } from '../sources/export/exporter-registry.js';
 
 type Postman = typeof PostmanModule;
-// The package is CommonJS whose exports Node's ESM loader cannot see by name; its types come from
-// src/types/postman-collection.d.ts.
-const postman = createRequire(import.meta.url)('postman-collection') as Postman;
+let loaded: Postman | undefined;
+/**
+ * The package is CommonJS whose exports Node's ESM loader cannot see by name (its types come from
+ * src/types/postman-collection.d.ts). Required on first use: loading it takes about 0.2 s that every other command
+ * would pay at start.
+ */
+function postmanLibrary(): Postman {
+  loaded ??= createRequire(import.meta.url)('postman-collection') as Postman;
+  return loaded;
+}
 
 export const POSTMAN_SCHEMA_V21 = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json';
 
@@ -132,6 +139,7 @@ export function postmanCollection(def: ExporterDefinition): Record<string, unkno
       response: [],
     };
   });
+  const postman = postmanLibrary();
   const collection = new postman.Collection({
     info: {
       _postman_id: stableId(`usagelab/${def.source}`),
@@ -211,6 +219,7 @@ export function postmanProblems(json: unknown): string[] {
   }
   const c = parsed.data;
   // The library must read it back unchanged (what Postman's importer, built on the same library, will see).
+  const postman = postmanLibrary();
   const again = new postman.Collection(json as ConstructorParameters<Postman['Collection']>[0]);
   if (!postman.Collection.isCollection(again)) problems.push('postman-collection does not read it as a collection');
   const reread = again.toJSON() as unknown as { item: { name: string; request: { method: string; url: unknown } }[] };

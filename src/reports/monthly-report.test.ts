@@ -257,7 +257,7 @@ describe('charts', () => {
       const charts = chartsOf(report.document);
       expect(charts.length).toBeGreaterThanOrEqual(8);
       for (const chart of charts) {
-        expect(compileWarnings(chart.spec), chart.file).toEqual([]);
+        expect(await compileWarnings(chart.spec), chart.file).toEqual([]);
         const svg = await renderSvg(chart.spec, chart.file);
         expect(await renderSvg(chart.spec, chart.file)).toBe(svg);
         expect(svg).toContain('font-family="sans-serif"');

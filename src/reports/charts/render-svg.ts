@@ -2,8 +2,8 @@
  * Renders a vega-lite specification to SVG in Node, headless (no canvas: text widths are estimated from
  * character counts). The output is deterministic: the same spec gives the same bytes (tested).
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { TopLevelSpec, compile as Compile } from 'vega-lite';
 import { UsageLabError } from '../../core/errors.js';
 import { EXIT } from '../../core/exit-codes.js';
 
@@ -21,14 +21,30 @@ export function stableIds(svg: string, name: string): string {
   return svg.replace(new RegExp(`(id="|url\\(#|href="#)(${escaped})(?=[")])`, 'g'), (_, lead: string, id: string) => `${lead}${renamed.get(id)!}`);
 }
 
+interface Renderer {
+  readonly vega: typeof Vega;
+  readonly compile: typeof Compile;
+}
+let renderer: Promise<Renderer> | undefined;
+
+/**
+ * vega and vega-lite, loaded on the first chart: together they take about 0.5 s to load, which every other command
+ * (an import, a query, `--version`) would otherwise pay at start.
+ */
+function loadRenderer(): Promise<Renderer> {
+  renderer ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vegaLite]) => ({ vega, compile: vegaLite.compile }));
+  return renderer;
+}
+
 /** vega-lite's warnings about a spec (a sort it drops, a conflicting scale): tests require none for the report's charts. */
-export function compileWarnings(spec: object): string[] {
+export async function compileWarnings(spec: object): Promise<string[]> {
+  const { compile } = await loadRenderer();
   const warnings: string[] = [];
   compile(spec as TopLevelSpec, { logger: collectingLogger(warnings) });
   return warnings;
 }
 
-function collectingLogger(warnings: string[]): Parameters<typeof compile>[1] extends infer O ? (O extends { logger?: infer L } ? NonNullable<L> : never) : never {
+function collectingLogger(warnings: string[]): Parameters<typeof Compile>[1] extends infer O ? (O extends { logger?: infer L } ? NonNullable<L> : never) : never {
   const logger = {
     level: () => logger,
     info: () => logger,
@@ -45,7 +61,8 @@ function collectingLogger(warnings: string[]): Parameters<typeof compile>[1] ext
 }
 
 export async function renderSvg(spec: object, name = 'chart'): Promise<string> {
-  let view: vega.View | undefined;
+  const { vega, compile } = await loadRenderer();
+  let view: Vega.View | undefined;
   try {
     // Warnings go nowhere here (stdout is for results); compileWarnings lets tests keep the specs clean.
     const compiled = compile(spec as TopLevelSpec, { logger: collectingLogger([]) }).spec;
