@@ -92,8 +92,8 @@ function finalSelect(): string {
     page_url: 'page_url',
     // "$direct" is PostHog's marker for "no referrer", not a URL; the raw value stays in properties.
     referrer: `nullif(referrer, '$direct')`,
-    element_text: 'coalesce(el_text, ph_chain_text(chain))',
-    element_selector: 'ph_chain_selector(chain)',
+    element_text: 'coalesce(el_text, c.chain_text)',
+    element_selector: 'c.chain_selector',
     rage_click: `coalesce(event = '$rageclick', false)`,
     dead_click: `coalesce(event = '$dead_click', false)`,
     error_click: `coalesce(event = '$exception', false)`,
@@ -181,13 +181,19 @@ export async function stagePosthogDocs(docs: string, ctx: StageContext): Promise
         k -> NOT regexp_full_match(k, '[A-Za-z0-9_$.-]+') OR contains(CAST(props AS VARCHAR), '"' || k || '"'))), false) AS collides
     FROM f`);
   // Two branches, not a CASE: DuckDB evaluates the lambdas of the colliding merge for every row of a CASE.
+  // An elements_chain is read once per distinct chain (the same element's chain recurs on every click of it): the
+  // per-element regular expressions were half of this statement (28.5k demo events: 138 ms against 17 ms).
   await ctx.run(`CREATE OR REPLACE TEMP TABLE ${out} AS
+    WITH chains AS (
+      SELECT chain, ph_chain_text(chain) AS chain_text, ph_chain_selector(chain) AS chain_selector
+      FROM (SELECT DISTINCT chain FROM ${rows} WHERE chain IS NOT NULL)
+    )
     SELECT ${finalSelect()} FROM (
       SELECT *, ${mergeExtrasFastSql('props', 'extras')} AS properties_value FROM ${rows} WHERE NOT collides
       UNION ALL
       SELECT * EXCLUDE (pk), ${mergeExtrasCollidingSql('props', 'pk', 'extras')} AS properties_value
       FROM (SELECT *, json_keys(props) AS pk FROM ${rows} WHERE collides)
-    )`);
+    ) u LEFT JOIN chains c ON c.chain = u.chain`);
   await ctx.run(`DROP TABLE ${rows}`);
   return out;
 }
