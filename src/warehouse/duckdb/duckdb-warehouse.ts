@@ -28,7 +28,8 @@ export async function openWarehouse(workspaceDir: string, config: UsageLabConfig
     storageVersion: WAREHOUSE_STORAGE_VERSION,
   });
   try {
-    await migrate(session);
+    // A one-time upgrade may rewrite every event (migration 5): say so rather than look stuck.
+    await migrate(session, (m) => process.stderr.write(`usagelab: upgrading the warehouse to schema ${m.version} (${m.name}), once\n`));
   } catch (err) {
     session.close();
     throw err;

@@ -194,8 +194,11 @@ async function migrationTarget(session: DuckdbSession): Promise<MigrationTarget>
   return { zstd: major > 1 || (major === 1 && minor >= 2) };
 }
 
-/** Applies pending migrations; returns the versions applied. */
-export async function migrate(session: DuckdbSession): Promise<number[]> {
+/**
+ * Applies pending migrations; returns the versions applied. `onUpgrade` hears of each migration applied to a warehouse
+ * that had a schema already (not to a new one): some rewrite its events, which takes a while on a large one.
+ */
+export async function migrate(session: DuckdbSession, onUpgrade?: (m: Pick<Migration, 'version' | 'name'>) => void): Promise<number[]> {
   await session.run(
     `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
   );
@@ -210,6 +213,7 @@ export async function migrate(session: DuckdbSession): Promise<number[]> {
   const target = await migrationTarget(session);
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
+    if (current > 0) onUpgrade?.(m);
     await session.run('BEGIN TRANSACTION');
     try {
       for (const sql of m.statements(target)) await session.run(sql);
