@@ -146,15 +146,14 @@ export async function stageGa4Docs(docs: string, ctx: StageContext): Promise<str
       SELECT * EXCLUDE (params, param_keys, uprops, uprop_keys),
         coalesce(${flattenSql('params', 'param_keys')}, '{}'::JSON) AS props,
         ${flattenSql('uprops', 'uprop_keys')} AS user_props,
-        CASE WHEN batch_event_index IS NULL THEN md5(CAST(to_json(list_sort(params)) AS VARCHAR)) END AS params_md5
+        CASE WHEN batch_event_index IS NULL THEN md5(CAST(to_json(list_sort(params)) AS VARCHAR)) END AS params_md5,
+        -- Is a top-level field name also a parameter (props' keys are the parameter keys)? Exact, from the keys at
+        -- hand: no text search over the parameters' JSON for every field name (15-20 % of this statement).
+        coalesce(list_has_any(param_keys, json_keys(extras)), false) AS collides
       FROM keyed
     )
     SELECT *, ul_instant(ts_raw) AS occurred_at_value,
-      json_extract_string(props, [${PARAMS.map((p) => `'$."${p}"'`).join(', ')}]) AS pv,
-      -- Could a top-level field name already be a parameter? A text search is far cheaper than json_keys; a false
-      -- alarm only sends the row down the exact (slower) path.
-      coalesce(list_bool_or(list_transform(json_keys(extras),
-        k -> NOT regexp_full_match(k, '[A-Za-z0-9_$.-]+') OR contains(CAST(props AS VARCHAR), '"' || k || '"'))), false) AS collides
+      json_extract_string(props, [${PARAMS.map((p) => `'$."${p}"'`).join(', ')}]) AS pv
     FROM flat`);
   // Two branches, not a CASE: DuckDB evaluates the lambdas of the colliding merge for every row of a CASE.
   // On a collision the parameter keeps its name and the top-level field is kept as "_export.<name>".
