@@ -124,6 +124,9 @@ describe('the demo masker with remembered members', () => {
     const m = createDemoRecordMasker({ pii: PII, env: {} });
     expect(m.childMembers('posthog', 'events', 'properties', { seats: 2, note: 'mail p1@x.example', big: 9_007_199_254_740_993n })).toBe('"seats":2,"note":"mail [email]","big":9007199254740993');
     expect(m.members('posthog', 'events', { event: '$pageview', timestamp: '2026-08-01T00:00:00.000Z' })).toBe('"event":"$pageview","timestamp":"2026-08-01T00:00:00.000Z"');
+    // An undefined member is left out, as from the record's JSON text (the Mixpanel writer relies on it).
+    expect(m.childMembers('posthog', 'events', 'properties', { seats: 2, $carrier: undefined, note: 'mail p1@x.example' })).toBe('"seats":2,"note":"mail [email]"');
+    expect(m.members('posthog', 'events', { event: '$pageview', person_id: undefined })).toBe('"event":"$pageview"');
     const dropped = createDemoRecordMasker({ pii: { ...PII, fields: { properties: 'drop' } }, env: {} });
     expect(dropped.childMembers('posthog', 'events', 'properties', { seats: 2 })).toBeUndefined();
     expect(() => memoizedMasker(demoRecordLayout('posthog', 'events'), vendorRecordMasker(PII, demoRecordLayout('posthog', 'events'), {}), DEFAULT_SCANNERS).members('person_properties', {})).toThrow(/not a field whose members/);

@@ -199,32 +199,27 @@ export class AmplitudeWriter implements ToolWriter {
     const uuid = uuidV4(this.rng);
     const fragment = this.fragment(ctx, s);
     const m = this.masking;
-    const line =
-      m.masker === undefined
-        ? `{"$insert_id":"${insertId}","client_event_time":"${eventTime}","client_upload_time":"${amplitudeTime(clientUpload)}",` +
-          `"event_id":${eventId},"event_properties":${propsJson},"event_time":"${eventTime}","event_type":"${eventType}",` +
-          `"processed_time":"${amplitudeTime(processed)}","server_received_time":"${amplitudeTime(received)}",` +
-          `"server_upload_time":"${amplitudeTime(upload)}","session_id":${s.sessionId},"uuid":"${uuid}",${fragment}}`
-        : `{${joinMembers(
-            m.members({ $insert_id: insertId, client_event_time: eventTime, client_upload_time: amplitudeTime(clientUpload), event_id: eventId }),
-            this.eventProperties(propsJson),
-            m.members({
-              event_time: eventTime,
-              event_type: eventType,
-              processed_time: amplitudeTime(processed),
-              server_received_time: amplitudeTime(received),
-              server_upload_time: amplitudeTime(upload),
-              session_id: s.sessionId,
-              uuid,
-            }),
-            fragment,
-          )}}`;
+    const line = `{${joinMembers(
+      m.members({ $insert_id: insertId, client_event_time: eventTime, client_upload_time: amplitudeTime(clientUpload), event_id: eventId }),
+      this.eventProperties(propsJson),
+      m.members({
+        event_time: eventTime,
+        event_type: eventType,
+        processed_time: amplitudeTime(processed),
+        server_received_time: amplitudeTime(received),
+        server_upload_time: amplitudeTime(upload),
+        session_id: s.sessionId,
+        uuid,
+      }),
+      fragment,
+    )}}`;
     this.queue.push(upload, line);
     this.count++;
   }
 
-  /** The event_properties member, masked (masking only). */
+  /** The event_properties member (masked when masking); `propsJson` is the properties object as JSON text. */
   private eventProperties(propsJson: string): string {
+    if (this.masking.masker === undefined) return `"event_properties":${propsJson}`;
     return this.maskedProperties.get(propsJson, () => this.masking.members({ event_properties: JSON.parse(propsJson) as unknown }));
   }
 

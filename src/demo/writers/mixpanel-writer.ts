@@ -78,16 +78,10 @@ export class MixpanelWriter implements ToolWriter {
     this.out = new RollingGzipFiles(dir, 'ndjson', this.masking.lineMask);
   }
 
-  /** Members of `properties` as JSON text, masked when masking by member; undefined values are left out. */
-  private properties(members: Record<string, unknown>): string {
-    if (this.masking.masker === undefined) return JSON.stringify(members).slice(1, -1);
-    return this.masking.children(Object.fromEntries(Object.entries(members).filter(([, v]) => v !== undefined)));
-  }
-
   /** Property members given as JSON text, masked when masking by member (remembered by text). */
   private part(text: string): string {
     if (this.masking.masker === undefined || text === '') return text;
-    return this.maskedParts.get(text, () => this.properties(JSON.parse(`{${text}}`) as Record<string, unknown>));
+    return this.maskedParts.get(text, () => this.masking.children(JSON.parse(`{${text}}`) as Record<string, unknown>));
   }
 
   private insertId(): string {
@@ -104,19 +98,14 @@ export class MixpanelWriter implements ToolWriter {
     const time = Math.floor(ev.t / 1000);
     const insertId = this.insertId();
     const processing = ev.t + this.rng.int(300, 60_000);
-    let line: string;
-    if (this.masking.masker === undefined) {
-      const members = joinMembers(apiMs === undefined ? '' : `"$mp_api_timestamp_ms":${apiMs}`, ...own);
-      line = `{"event":"${event}","properties":{"time":${time},${members === '' ? '' : `${members},`}"$insert_id":"${insertId}","mp_processing_time_ms":${processing},${fragment}}}`;
-    } else {
-      const properties = joinMembers(
-        this.properties(apiMs === undefined ? { time } : { time, $mp_api_timestamp_ms: apiMs }),
-        ...own.map((part) => this.part(part)),
-        this.properties({ $insert_id: insertId, mp_processing_time_ms: processing }),
-        fragment,
-      );
-      line = `{${joinMembers(this.masking.members({ event }), properties === '' ? '' : `"properties":{${properties}}`)}}`;
-    }
+    const properties = joinMembers(
+      this.masking.children({ time, $mp_api_timestamp_ms: apiMs }),
+      ...own.map((part) => this.part(part)),
+      this.masking.children({ $insert_id: insertId, mp_processing_time_ms: processing }),
+      fragment,
+    );
+    // The masker leaves out a field all of whose members it drops.
+    const line = `{${joinMembers(this.masking.members({ event }), properties === '' ? '' : `"properties":{${properties}}`)}}`;
     this.queue.push(ev.t, line);
     this.count++;
   }
@@ -151,7 +140,7 @@ export class MixpanelWriter implements ToolWriter {
       const d = ctx.device;
       const ios = d.kind === 'ios';
       s.key = key;
-      s.fragment = this.properties({
+      s.fragment = this.masking.children({
         ...this.identity(ctx),
         $app_build_number: APP_BUILD,
         $app_version_string: APP_VERSION,
@@ -182,7 +171,7 @@ export class MixpanelWriter implements ToolWriter {
     const key = `${page.seq}/${ctx.identified}`;
     if (s.key !== key) {
       s.key = key;
-      s.fragment = this.properties({
+      s.fragment = this.masking.children({
         ...this.identity(ctx),
         $browser: d.browser,
         $browser_version: Number.parseFloat(d.browserVersion),

@@ -172,6 +172,8 @@ export class PosthogWriter implements ToolWriter {
     const person = this.personMember(ctx, session);
     const chain = this.chainMember(chainJson);
     let line: string;
+    // Unmasked, the line is written as text: `$time` keeps its three decimals (…734.100), which the number the
+    // masker is given would not.
     if (this.masking.masker === undefined) {
       const ownJson = own === undefined ? '' : `${JSON.stringify(own).slice(1, -1)},`;
       const properties = `{${ownJson}"$insert_id":"${insertId}","$time":${time},"distinct_id":"${distinctId}"${fragment === '' ? '' : `,${fragment}`}}`;
