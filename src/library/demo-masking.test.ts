@@ -132,6 +132,35 @@ describe('the demo masker with remembered members', () => {
     expect(() => memoizedMasker(demoRecordLayout('posthog', 'events'), vendorRecordMasker(PII, demoRecordLayout('posthog', 'events'), {}), DEFAULT_SCANNERS).members('person_properties', {})).toThrow(/not a field whose members/);
   });
 
+  it('writes members as text exactly as the JSON of the masked object, whatever the members', () => {
+    const dropNote: PiiConfig = { ...PII, fields: { 'properties.note': 'drop', 'properties.email': 'drop' } };
+    for (const pii of [PII, dropNote]) {
+      const layout = demoRecordLayout('posthog', 'events');
+      const memo = memoizedMasker(layout, vendorRecordMasker(pii, layout, {}), piiPolicy(pii, {}).scanners);
+      const differ: string[] = [];
+      const check = (field: string | undefined, members: VendorRecord): void => {
+        const expected = stringifyLossless(memo.members(field, members)).slice(1, -1);
+        const text = memo.membersText(field, members);
+        if (text !== expected) differ.push(`${field}: ${text} <> ${expected}`);
+      };
+      for (let i = 0; i < 600; i++) {
+        const { properties, ...rest } = posthogEvent(i);
+        const props = properties as VendorRecord;
+        check('properties', props);
+        check(undefined, rest);
+        // The properties among top-level members (split), members the policy drops, names that are array indexes
+        // (JSON.stringify moves them first), undefined values inside and outside the split field, escapes.
+        check(undefined, { uuid: rest.uuid, properties: props, event: rest.event });
+        check(undefined, { properties: { note: props.note, email: props.email }, event: rest.event });
+        // A mapped child (page_url) left undefined keeps its field, as an empty object.
+        check(undefined, { event: rest.event, properties: { $current_url: undefined, gone: undefined }, after: 1 });
+        check('properties', { seats: i, 7: 'seven', 'quote"d': 'a "b"\n', nothing: undefined, big: props.big });
+        check(undefined, { 10: 'ten', event: rest.event, [`k${i % 3}`]: { nested: [1, null, 'x@y.example'] } });
+      }
+      expect(differ, JSON.stringify(pii.fields)).toEqual([]);
+    }
+  });
+
   it('masks what it should (the planted kinds are gone)', () => {
     const m = createDemoRecordMasker({ pii: PII, env: {} });
     const out = m.line('posthog', 'events', stringifyLossless(posthogEvent(187)));

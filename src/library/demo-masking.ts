@@ -63,8 +63,6 @@ const MIN_HIT_RATE = 0.01;
 const ABSENT = Symbol('absent');
 /** Marks a value not remembered. */
 const UNKNOWN = Symbol('unknown');
-/** Marks a record that must be masked whole. */
-const WHOLE = Symbol('whole');
 
 /**
  * stringifyLossless's text, without its replacer (called for every member) when there is no bigint to write:
@@ -112,6 +110,8 @@ class PathMemory {
   cleanNumbersPass: boolean | undefined;
   private text = new Map<string, unknown>();
   private other = new Map<string, unknown>();
+  /** The member's name as JSON text (a memory serves one name). */
+  private key: string | undefined;
   private lookups = 0;
   private hits = 0;
   private off = false;
@@ -126,6 +126,10 @@ class PathMemory {
     }
     this.hits++;
     return found;
+  }
+
+  keyJson(name: string): string {
+    return (this.key ??= JSON.stringify(name));
   }
 
   set(value: unknown, masked: unknown): void {
@@ -162,6 +166,8 @@ export interface MemoizedRecordMasker {
    * are left out, the others keep their order.
    */
   members(field: string | undefined, members: VendorRecord): VendorRecord;
+  /** The same as JSON text without the braces: `JSON.stringify(members(field, members)).slice(1, -1)`, 64-bit integers kept. */
+  membersText(field: string | undefined, members: VendorRecord): string;
   /**
    * Whether `field`'s members are masked one by one: not when a rule replaces the field as a whole (`properties:
    * drop` makes it null), which only masking the whole field gives.
@@ -210,36 +216,50 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
     const inner = isPlainObject(node) && path[0] in node ? node[path[0]] : ABSENT;
     return path.length === 1 ? inner : isPlainObject(inner) && path[1] in inner ? inner[path[1]] : ABSENT;
   };
-  /** The record's members (top-level, or the children of `field`), masked; `whole` when masking must see all. */
-  const maskUnits = (record: VendorRecord, field: string | undefined): VendorRecord | typeof WHOLE => {
-    const paths: UnitPath[] = [];
-    const values: unknown[] = [];
-    const memo: PathMemory[] = [];
-    const found: unknown[] = [];
-    let missing = 0;
-    const add = (path: UnitPath, m: PathMemory, value: unknown): void => {
-      let v = m.get(value);
-      // A value not remembered that no detector pattern occurs in, on a path that leaves such values alone, is
-      // its own masked value: the ids and timestamps that never repeat skip the masker. (A number is masked only
-      // as its digits: scanned as text, or card-checked as a JSON number, which the card pattern would see.)
-      if (v === UNKNOWN) {
-        if (typeof value === 'string') {
-          if ((m.cleanPasses ??= maskAlone(path, PROBE) === PROBE) && clean(value)) m.set(value, (v = value));
-        } else if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) {
-          if ((m.cleanNumbersPass ??= maskAlone(path, 1) === 1) && clean(String(value))) v = value;
-        }
+  const pathOf = (parent: string | undefined, name: string): UnitPath => (parent === undefined ? [name] : [parent, name]);
+
+  // The members of the record in hand, filled by maskUnits and read by the writers below (maskUnits never runs
+  // inside itself, so one set of arrays serves every record): the split field a member belongs to (undefined: a
+  // top-level member), its name, value, memory, and masked value (UNKNOWN until masked, ABSENT when dropped).
+  const parents: (string | undefined)[] = [];
+  const names: string[] = [];
+  const values: unknown[] = [];
+  const memos: PathMemory[] = [];
+  const found: unknown[] = [];
+  let count = 0;
+  let missing = 0;
+
+  const add = (parent: string | undefined, name: string, m: PathMemory, value: unknown): void => {
+    let v = m.get(value);
+    // A value not remembered that no detector pattern occurs in, on a path that leaves such values alone, is its
+    // own masked value: the ids and timestamps that never repeat skip the masker. (A number is masked only as its
+    // digits: scanned as text, or card-checked as a JSON number, which the card pattern would see.)
+    if (v === UNKNOWN) {
+      if (typeof value === 'string') {
+        if ((m.cleanPasses ??= maskAlone(pathOf(parent, name), PROBE) === PROBE) && clean(value)) m.set(value, (v = value));
+      } else if (typeof value === 'number' && Number.isFinite(value) && !Object.is(value, -0)) {
+        if ((m.cleanNumbersPass ??= maskAlone(pathOf(parent, name), 1) === 1) && clean(String(value))) v = value;
       }
       if (v === UNKNOWN) missing++;
-      paths.push(path);
-      values.push(value);
-      memo.push(m);
-      found.push(v);
-    };
+    }
+    parents[count] = parent;
+    names[count] = name;
+    values[count] = value;
+    memos[count] = m;
+    found[count] = v;
+    count++;
+  };
+
+  /** Fills the arrays with the record's members (top-level, or the children of `field`), masked; false when masking must see the whole record. */
+  const maskUnits = (record: VendorRecord, field: string | undefined): boolean => {
+    count = 0;
+    missing = 0;
     if (field !== undefined) {
       const map = childrenOf(field);
-      for (const [child, v] of Object.entries(record)) add([field, child], memoryOf(map, child), v);
+      for (const child of Object.keys(record)) add(field, child, memoryOf(map, child), record[child]);
     } else {
-      for (const [name, value] of Object.entries(record)) {
+      for (const name of Object.keys(record)) {
+        const value = record[name];
         if (arrays.has(name) && Array.isArray(value) && value.length > 0) {
           const m = memoryOf(elements, name);
           const masked = value.map((element) => m.get(element));
@@ -247,65 +267,112 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
           if (unknown.length > 0) {
             const fresh = maskAlone([name], unknown.map((i) => value[i]));
             // Anything but an array of as many elements (a rule dropping the whole field): mask the record whole.
-            if (!Array.isArray(fresh) || fresh.length !== unknown.length) return WHOLE;
+            if (!Array.isArray(fresh) || fresh.length !== unknown.length) return false;
             unknown.forEach((i, k) => {
               masked[i] = fresh[k];
               m.set(value[i], fresh[k]);
             });
           }
-          paths.push([name]);
-          values.push(value);
-          memo.push(m);
-          found.push(masked);
+          parents[count] = undefined;
+          names[count] = name;
+          values[count] = value;
+          memos[count] = m;
+          found[count] = masked;
+          count++;
           continue;
         }
         if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0 && splits(name)) {
           const map = childrenOf(name);
-          for (const [child, v] of Object.entries(value)) add([name, child], memoryOf(map, child), v);
+          for (const child of Object.keys(value)) add(name, child, memoryOf(map, child), value[child]);
         } else {
-          add([name], memoryOf(top, name), value);
+          add(undefined, name, memoryOf(top, name), value);
         }
       }
     }
     // The members not remembered, masked together as one record.
     if (missing > 0) {
       const partial: VendorRecord = {};
-      for (let i = 0; i < paths.length; i++) {
+      for (let i = 0; i < count; i++) {
         if (found[i] !== UNKNOWN) continue;
-        const path = paths[i]!;
-        if (path.length === 1) partial[path[0]] = values[i];
-        else ((partial[path[0]] ??= {}) as VendorRecord)[path[1]] = values[i];
+        const parent = parents[i];
+        if (parent === undefined) partial[names[i]!] = values[i];
+        else ((partial[parent] ??= {}) as VendorRecord)[names[i]!] = values[i];
       }
       const masked = mask(partial);
-      for (let i = 0; i < paths.length; i++) {
+      for (let i = 0; i < count; i++) {
         if (found[i] !== UNKNOWN) continue;
-        let node: unknown = masked;
-        for (const p of paths[i]!) node = isPlainObject(node) && p in node ? node[p] : ABSENT;
+        const parent = parents[i];
+        let node: unknown = isPlainObject(masked) && (parent ?? names[i]!) in masked ? masked[parent ?? names[i]!] : ABSENT;
+        if (parent !== undefined) node = isPlainObject(node) && names[i]! in node ? node[names[i]!] : ABSENT;
         found[i] = node;
-        memo[i]!.set(values[i], node);
+        memos[i]!.set(values[i], node);
       }
     }
+    return true;
+  };
+
+  /** The masked members as an object; `flat`: children of one field, by their own names. */
+  const asObject = (flat: boolean): VendorRecord => {
     const out: VendorRecord = {};
-    for (let i = 0; i < paths.length; i++) {
+    for (let i = 0; i < count; i++) {
       const value = found[i];
       if (value === ABSENT) continue;
-      const path = paths[i]!;
-      if (field !== undefined) out[path[1]!] = value;
-      else if (path.length === 1) out[path[0]] = value;
-      else ((out[path[0]] ??= {}) as VendorRecord)[path[1]] = value;
+      const parent = flat ? undefined : parents[i];
+      if (parent === undefined) out[names[i]!] = value;
+      else ((out[parent] ??= {}) as VendorRecord)[names[i]!] = value;
     }
     return out;
   };
+
+  /**
+   * The same as JSON text without the braces, written member by member: no object to build and serialise again.
+   * The order is the object's: members come in the order of Object.keys, which already puts names that are array
+   * indexes first, as JSON.stringify does.
+   */
+  const asText = (flat: boolean): string => {
+    let text = '';
+    // The split field whose children are being written (undefined: top-level members), and whether the next
+    // member there needs a comma before it.
+    let open: string | undefined;
+    let comma = false;
+    for (let i = 0; i < count; i++) {
+      const value = found[i];
+      if (value === ABSENT) continue;
+      const name = names[i]!;
+      const parent = flat ? undefined : parents[i];
+      const json = stringifyFast(value) as string | undefined;
+      // JSON leaves out a member whose value has none (undefined); its field is still written, as an object would be.
+      if (json === undefined && parent === undefined) continue;
+      if (parent !== open) {
+        if (open !== undefined) {
+          text += '}';
+          comma = true;
+        }
+        open = parent;
+        if (parent !== undefined) {
+          text += `${comma ? ',' : ''}${JSON.stringify(parent)}:{`;
+          comma = false;
+        }
+      }
+      if (json === undefined) continue;
+      text += `${comma ? ',' : ''}${memos[i]!.keyJson(name)}:${json}`;
+      comma = true;
+    }
+    if (open !== undefined) text += '}';
+    return text;
+  };
+
   return {
-    record: (record) => {
-      const out = maskUnits(record, undefined);
-      return out === WHOLE ? mask(record) : out;
-    },
+    record: (record) => (maskUnits(record, undefined) ? asObject(false) : mask(record)),
     splits,
     members: (field, members) => {
       if (field !== undefined && !splits(field)) throw new Error(`demo masking: ${field} is not a field whose members are masked one by one`);
-      const out = maskUnits(members, field);
-      return out === WHOLE ? mask(members) : out;
+      return maskUnits(members, field) ? asObject(field !== undefined) : mask(members);
+    },
+    membersText: (field, members) => {
+      if (field !== undefined && !splits(field)) throw new Error(`demo masking: ${field} is not a field whose members are masked one by one`);
+      if (!maskUnits(members, field)) return stringifyFast(mask(members)).slice(1, -1);
+      return asText(field !== undefined);
     },
   };
 }
@@ -327,10 +394,10 @@ export function createDemoRecordMasker(options: unknown): DemoRecordMasker {
   return {
     line: (tool, table, json) => stringifyFast(maskerFor(tool, table).record(parseLossless(json) as VendorRecord)),
     record: (tool, table, record) => maskerFor(tool, table).record(record),
-    members: (tool, table, members) => stringifyFast(maskerFor(tool, table).members(undefined, members)).slice(1, -1),
+    members: (tool, table, members) => maskerFor(tool, table).membersText(undefined, members),
     childMembers: (tool, table, field, members) => {
       const m = maskerFor(tool, table);
-      return m.splits(field) ? stringifyFast(m.members(field, members)).slice(1, -1) : undefined;
+      return m.splits(field) ? m.membersText(field, members) : undefined;
     },
   };
 }
