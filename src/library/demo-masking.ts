@@ -77,18 +77,12 @@ function stringifyFast(value: unknown): string {
   }
 }
 
-/** A non-text member value as a memory key: scalars by type and text, anything else as lossless JSON. */
-function valueKey(v: unknown): string {
-  switch (typeof v) {
-    case 'number':
-      return `n${v}`;
-    case 'bigint':
-      return `b${v}`;
-    case 'boolean':
-      return `t${v}`;
-    default:
-      return v === null ? 'z' : v === undefined ? 'u' : `j${stringifyFast(v)}`;
-  }
+/**
+ * A non-text member value as a memory key: a scalar is its own key (a Map tells 1 from 1n and true from "true",
+ * and -0 from 0 no more than JSON does); anything else is its lossless JSON text, which no scalar key equals.
+ */
+function valueKey(v: unknown): unknown {
+  return v !== null && typeof v === 'object' ? `j${stringifyFast(v)}` : v;
 }
 
 function isPlainObject(v: unknown): v is VendorRecord {
@@ -109,7 +103,7 @@ class PathMemory {
   /** The same for finite numbers whose digits no detector pattern occurs in; undefined until probed. */
   cleanNumbersPass: boolean | undefined;
   private text = new Map<string, unknown>();
-  private other = new Map<string, unknown>();
+  private other = new Map<unknown, unknown>();
   /** The member's name as JSON text (a memory serves one name). */
   private key: string | undefined;
   private lookups = 0;
