@@ -143,40 +143,37 @@ function compiled(scanners: Scanners): { list: Compiled[]; keep: RegExp | undefi
   return c;
 }
 
-/** Whether the detector may find something in `text`: its literals (`needs`) and its gate both occur in it. */
-function mayFind({ detector, test }: Compiled, text: string, lower: () => string): boolean {
+/** A text's lower-case form, made the first time a case-insensitive detector needs it (most texts never do). */
+interface Lowered {
+  lower?: string;
+}
+
+/**
+ * Whether the detector may find something in `text`: its literals (`needs`) and its gate both occur in it. Written
+ * without closures: the demo's generator asks this of every id and timestamp it writes (mayHoldFindings), and a
+ * closure per detector per call was most of the cost.
+ */
+function mayFind({ detector, test }: Compiled, text: string, lowered: Lowered): boolean {
   if (detector.needs !== undefined) {
-    const haystack = detector.ignoreCase ? lower() : text;
-    if (!detector.needs.some((n) => haystack.includes(n))) return false;
+    const haystack = detector.ignoreCase ? (lowered.lower ??= text.toLowerCase()) : text;
+    let any = false;
+    for (const n of detector.needs) {
+      if (haystack.includes(n)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
   }
   if (detector.holds !== undefined && !detector.holds(text)) return false;
   test.lastIndex = 0;
   return test.test(text);
 }
 
-/**
- * Whether any detector may find something in `text`; when none may, scanText returns it unchanged. (mayFind's test
- * written out: the demo's generator asks this of every id and timestamp it writes, and a closure per detector per
- * call was most of the cost.)
- */
+/** Whether any detector may find something in `text`; when none may, scanText returns it unchanged. */
 export function mayHoldFindings(text: string, scanners: Scanners): boolean {
-  let lower: string | undefined;
-  for (const { detector, test } of compiled(scanners).list) {
-    if (detector.needs !== undefined) {
-      const haystack = detector.ignoreCase ? (lower ??= text.toLowerCase()) : text;
-      let any = false;
-      for (const n of detector.needs) {
-        if (haystack.includes(n)) {
-          any = true;
-          break;
-        }
-      }
-      if (!any) continue;
-    }
-    if (detector.holds !== undefined && !detector.holds(text)) continue;
-    test.lastIndex = 0;
-    if (test.test(text)) return true;
-  }
+  const lowered: Lowered = {};
+  for (const c of compiled(scanners).list) if (mayFind(c, text, lowered)) return true;
   return false;
 }
 
@@ -188,10 +185,10 @@ export function mayHoldFindings(text: string, scanners: Scanners): boolean {
 export function scanText(text: string, scanners: Scanners, onFinding?: (f: Finding) => void): string {
   let out = text;
   const { list, keep } = compiled(scanners);
-  let lower: string | undefined;
+  let lowered: Lowered = {};
   for (const c of list) {
     const { detector, re } = c;
-    if (!mayFind(c, out, () => (lower ??= out.toLowerCase()))) continue;
+    if (!mayFind(c, out, lowered)) continue;
     re.lastIndex = 0;
     out = out.replace(re, (match: string, ...rest: unknown[]) => {
       const prefix = detector.keepsPrefix && typeof rest[0] === 'string' ? rest[0] : '';
@@ -201,7 +198,8 @@ export function scanText(text: string, scanners: Scanners, onFinding?: (f: Findi
       onFinding?.({ kind: detector.kind, detector: detector.id, value });
       return prefix + detector.mask;
     });
-    lower = undefined;
+    // The text may have changed: its lower-case form is made again when needed.
+    lowered = {};
   }
   return out;
 }

@@ -223,6 +223,15 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
   let count = 0;
   let missing = 0;
 
+  const push = (parent: string | undefined, name: string, value: unknown, m: PathMemory, masked: unknown): void => {
+    parents[count] = parent;
+    names[count] = name;
+    values[count] = value;
+    memos[count] = m;
+    found[count] = masked;
+    count++;
+  };
+
   const add = (parent: string | undefined, name: string, m: PathMemory, value: unknown): void => {
     let v = m.get(value);
     // A value not remembered that no detector pattern occurs in, on a path that leaves such values alone, is its
@@ -236,12 +245,7 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
       }
       if (v === UNKNOWN) missing++;
     }
-    parents[count] = parent;
-    names[count] = name;
-    values[count] = value;
-    memos[count] = m;
-    found[count] = v;
-    count++;
+    push(parent, name, value, m, v);
   };
 
   /** Fills the arrays with the record's members (top-level, or the children of `field`), masked; false when masking must see the whole record. */
@@ -267,12 +271,7 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
               m.set(value[i], fresh[k]);
             });
           }
-          parents[count] = undefined;
-          names[count] = name;
-          values[count] = value;
-          memos[count] = m;
-          found[count] = masked;
-          count++;
+          push(undefined, name, value, m, masked);
           continue;
         }
         if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0 && splits(name)) {
@@ -356,18 +355,17 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
     return text;
   };
 
+  /** maskUnits for `members`: top-level members, or the children of `field`, which must be split one by one. */
+  const maskUnitsOf = (field: string | undefined, members: VendorRecord): boolean => {
+    if (field !== undefined && !splits(field)) throw new Error(`demo masking: ${field} is not a field whose members are masked one by one`);
+    return maskUnits(members, field);
+  };
+
   return {
     record: (record) => (maskUnits(record, undefined) ? asObject(false) : mask(record)),
     splits,
-    members: (field, members) => {
-      if (field !== undefined && !splits(field)) throw new Error(`demo masking: ${field} is not a field whose members are masked one by one`);
-      return maskUnits(members, field) ? asObject(field !== undefined) : mask(members);
-    },
-    membersText: (field, members) => {
-      if (field !== undefined && !splits(field)) throw new Error(`demo masking: ${field} is not a field whose members are masked one by one`);
-      if (!maskUnits(members, field)) return stringifyFast(mask(members)).slice(1, -1);
-      return asText(field !== undefined);
-    },
+    members: (field, members) => (maskUnitsOf(field, members) ? asObject(field !== undefined) : mask(members)),
+    membersText: (field, members) => (maskUnitsOf(field, members) ? asText(field !== undefined) : stringifyFast(mask(members)).slice(1, -1)),
   };
 }
 

@@ -211,13 +211,14 @@ export async function migrate(session: DuckdbSession, onUpgrade?: (m: Pick<Migra
   }
   const applied: number[] = [];
   // Read only when a migration is pending: every open of an up-to-date warehouse goes through here.
-  const target = current < LATEST_SCHEMA_VERSION ? await migrationTarget(session) : undefined;
+  let target: MigrationTarget | undefined;
   for (const m of MIGRATIONS) {
     if (m.version <= current) continue;
+    target ??= await migrationTarget(session);
     if (current > 0) onUpgrade?.(m);
     await session.run('BEGIN TRANSACTION');
     try {
-      for (const sql of m.statements(target!)) await session.run(sql);
+      for (const sql of m.statements(target)) await session.run(sql);
       await session.run(`INSERT INTO schema_migrations VALUES (${m.version}, '${m.name.replace(/'/g, "''")}', now())`);
       await session.run('COMMIT');
     } catch (err) {
