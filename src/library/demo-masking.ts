@@ -248,14 +248,24 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
     push(parent, name, value, m, v);
   };
 
+  /** Adds the children of split field `field`, each with the memory of its name. */
+  const addChildren = (field: string, members: VendorRecord): void => {
+    const map = childrenOf(field);
+    for (const child of Object.keys(members)) add(field, child, memoryOf(map, child), members[child]);
+  };
+
+  /** Puts a member into `out`: at the top level, or into the object of its split field. */
+  const place = (out: VendorRecord, parent: string | undefined, name: string, value: unknown): void => {
+    if (parent === undefined) out[name] = value;
+    else ((out[parent] ??= {}) as VendorRecord)[name] = value;
+  };
+
   /** Fills the arrays with the record's members (top-level, or the children of `field`), masked; false when masking must see the whole record. */
   const maskUnits = (record: VendorRecord, field: string | undefined): boolean => {
     count = 0;
     missing = 0;
-    if (field !== undefined) {
-      const map = childrenOf(field);
-      for (const child of Object.keys(record)) add(field, child, memoryOf(map, child), record[child]);
-    } else {
+    if (field !== undefined) addChildren(field, record);
+    else {
       for (const name of Object.keys(record)) {
         const value = record[name];
         if (arrays.has(name) && Array.isArray(value) && value.length > 0) {
@@ -274,22 +284,15 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
           push(undefined, name, value, m, masked);
           continue;
         }
-        if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0 && splits(name)) {
-          const map = childrenOf(name);
-          for (const child of Object.keys(value)) add(name, child, memoryOf(map, child), value[child]);
-        } else {
-          add(undefined, name, memoryOf(top, name), value);
-        }
+        if (split.has(name) && isPlainObject(value) && Object.keys(value).length > 0 && splits(name)) addChildren(name, value);
+        else add(undefined, name, memoryOf(top, name), value);
       }
     }
     // The members not remembered, masked together as one record.
     if (missing > 0) {
       const partial: VendorRecord = {};
       for (let i = 0; i < count; i++) {
-        if (found[i] !== UNKNOWN) continue;
-        const parent = parents[i];
-        if (parent === undefined) partial[names[i]!] = values[i];
-        else ((partial[parent] ??= {}) as VendorRecord)[names[i]!] = values[i];
+        if (found[i] === UNKNOWN) place(partial, parents[i], names[i]!, values[i]);
       }
       const masked = mask(partial);
       for (let i = 0; i < count; i++) {
@@ -309,10 +312,7 @@ export function memoizedMasker(layout: RecordLayout, mask: RecordTransform, scan
     const out: VendorRecord = {};
     for (let i = 0; i < count; i++) {
       const value = found[i];
-      if (value === ABSENT) continue;
-      const parent = flat ? undefined : parents[i];
-      if (parent === undefined) out[names[i]!] = value;
-      else ((out[parent] ??= {}) as VendorRecord)[names[i]!] = value;
+      if (value !== ABSENT) place(out, flat ? undefined : parents[i], names[i]!, value);
     }
     return out;
   };

@@ -109,9 +109,9 @@ describe('migration 5: events JSON columns with ZSTD', () => {
       await migrate(session);
       expect(await currentSchemaVersion(session)).toBe(LATEST_SCHEMA_VERSION);
       // With every row's properties unique, DuckDB picks FSST or, now and then, no compression at all: it judges FSST
-      // on a random sample (2 checkpoints in 40 stored them uncompressed, measured on 1.5.6). Few distinct values make
-      // its choice of a compression certain (a dictionary, 100 in 100), so that only a forced compression, which is
-      // what the migration must not ask for here, could store them uncompressed.
+      // on a random sample (these properties in a one-column table of a v1.0.0 file, DuckDB 1.5.6: uncompressed in 2
+      // checkpoints of 40). With few distinct values its choice is certain (a dictionary, 100 in 100), so that only a
+      // forced compression, which is what the migration must not ask for here, could store them uncompressed.
       await insertEvents(session, { distinct: false });
       const used = await compressions(session, 'properties');
       expect(used).not.toContain('ZSTD');
